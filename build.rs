@@ -1,0 +1,64 @@
+//! Compiles the C++ side of the cxx bridge and, when built for Zeek, the shim.
+//!
+//! - Always: the bridge's generated C++ (it needs only `shim/host.h`), so
+//!   `cargo test` links and exercises the real FFI types without Zeek.
+//! - With `ZEEK_INCLUDE_DIRS` set (colon-separated, done by CMake through
+//!   `configure`): also `shim/*.cc`, compiled with Zeek's headers and flags
+//!   (`ZEEK_CXX_STD`, default c++20). The result is linked into the cdylib
+//!   with `+whole-archive`: nothing in Rust references the plugin's static
+//!   registration object, and a plain static link would drop it.
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    println!("cargo:rerun-if-changed=src/bridge.rs");
+    println!("cargo:rerun-if-changed=shim");
+    println!("cargo:rerun-if-env-changed=ZEEK_INCLUDE_DIRS");
+    println!("cargo:rerun-if-env-changed=ZEEK_CXX_STD");
+    println!("cargo:rerun-if-env-changed=ZEEK_VERSION_NUMBER");
+
+    let zeek_includes: Vec<PathBuf> = env::var("ZEEK_INCLUDE_DIRS")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(|s| env::split_paths(&s).collect())
+        .unwrap_or_default();
+    let std = env::var("ZEEK_CXX_STD").unwrap_or_else(|_| "c++20".to_string());
+
+    let mut build = cxx_build::bridge("src/bridge.rs");
+    build
+        .cargo_metadata(false)
+        .include(&manifest)
+        .std(&std)
+        .flag_if_supported("-Wno-unused-parameter");
+
+    if !zeek_includes.is_empty() {
+        for dir in &zeek_includes {
+            // Zeek's headers are noisy under -Wall: include them as system headers.
+            build
+                .flag("-isystem")
+                .flag(dir.to_str().expect("utf-8 include path"));
+        }
+        build.define("DOCTEST_CONFIG_DISABLE", None);
+        let mut shim_files: Vec<PathBuf> = std::fs::read_dir(manifest.join("shim"))
+            .expect("shim/ exists")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "cc"))
+            .collect();
+        shim_files.sort();
+        for f in &shim_files {
+            println!("cargo:rerun-if-changed={}", f.display());
+            build.file(f);
+        }
+        println!("cargo:rustc-cfg=zeek_shim");
+    }
+    println!("cargo::rustc-check-cfg=cfg(zeek_shim)");
+
+    build.compile("zeromq_writer_cxx");
+
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    println!("cargo:rustc-link-search=native={}", out.display());
+    println!("cargo:rustc-link-lib=static:+whole-archive=zeromq_writer_cxx");
+    println!("cargo:rustc-link-lib=dylib=stdc++");
+}

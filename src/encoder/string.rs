@@ -1,0 +1,168 @@
+//! Strings exactly as Zeek's JSON formatter writes them.
+//!
+//! Zeek first passes the raw bytes through `util::json_escape_utf8`: if the
+//! string is valid UTF-8 without "bad" code points it stays as it is;
+//! otherwise every byte outside printable ASCII (and the five short-escaped
+//! controls) becomes the four characters `\xNN`. rapidjson then applies
+//! JSON string escaping. Both passes happen here in one scan of the bytes in
+//! the common (valid) case.
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// What rapidjson writes for a byte: 0 = as is, else the escape letter.
+const fn json_escape_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0A] = b'n';
+    t[0x0C] = b'f';
+    t[0x0D] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+}
+static JSON_ESCAPE: [u8; 256] = json_escape_table();
+
+/// Appends `bytes` as a JSON string body (no quotes) with rapidjson's
+/// escaping; bytes >= 0x80 pass through.
+pub fn push_json_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc = JSON_ESCAPE[b as usize];
+        if esc == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        out.push(b'\\');
+        out.push(esc);
+        if esc == b'u' {
+            out.extend_from_slice(b"00");
+            out.push(HEX_UPPER[(b >> 4) as usize]);
+            out.push(HEX_UPPER[(b & 0xF) as usize]);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+fn is_plain(b: u8) -> bool {
+    (0x20..0x7F).contains(&b) || matches!(b, 0x08 | 0x0C | 0x0A | 0x0D | 0x09)
+}
+
+/// Length of the valid, acceptable UTF-8 sequence at the start of `s`, or
+/// None if Zeek would call it bad (invalid, overlong, truncated, surrogate,
+/// above U+10FFFF, or a code point Zeek escapes: controls, U+007F-009F,
+/// U+E000-F8FF, U+FFF0-FFFF).
+fn good_utf8_len(s: &[u8]) -> Option<usize> {
+    let b0 = s[0];
+    let (len, min, init) = match b0 {
+        0x00..=0x7F => return None, // plain bytes are handled by the caller
+        0xC2..=0xDF => (2, 0x80, (b0 & 0x1F) as u32),
+        0xE0..=0xEF => (3, 0x800, (b0 & 0x0F) as u32),
+        0xF0..=0xF4 => (4, 0x10000, (b0 & 0x07) as u32),
+        _ => return None,
+    };
+    if s.len() < len {
+        return None;
+    }
+    let mut cp = init;
+    for &b in &s[1..len] {
+        if b & 0xC0 != 0x80 {
+            return None;
+        }
+        cp = (cp << 6) | (b & 0x3F) as u32;
+    }
+    let bad = cp < min
+        || cp > 0x10FFFF
+        || (0xD800..=0xDFFF).contains(&cp)
+        || (0x7F..=0x9F).contains(&cp)
+        || (0xE000..=0xF8FF).contains(&cp)
+        || (0xFFF0..=0xFFFF).contains(&cp);
+    if bad {
+        None
+    } else {
+        Some(len)
+    }
+}
+
+/// Appends `"` + the Zeek JSON form of the raw string `bytes` + `"`.
+pub fn push_zeek_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    let mark = out.len();
+    let mut i = 0;
+    let mut start = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if is_plain(b) {
+            let esc = JSON_ESCAPE[b as usize];
+            if esc != 0 {
+                out.extend_from_slice(&bytes[start..i]);
+                out.push(b'\\');
+                out.push(esc);
+                start = i + 1;
+            }
+            i += 1;
+            continue;
+        }
+        match good_utf8_len(&bytes[i..]) {
+            Some(n) => i += n,
+            None => {
+                // One bad byte anywhere: redo the whole string escaped.
+                out.truncate(mark);
+                push_all_escaped(out, bytes);
+                out.push(b'"');
+                return;
+            }
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// The fallback: every byte outside the plain set as `\xNN`, which JSON
+/// escaping turns into `\\xNN`.
+fn push_all_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        if is_plain(b) {
+            let esc = JSON_ESCAPE[b as usize];
+            if esc != 0 {
+                out.push(b'\\');
+                out.push(esc);
+            } else {
+                out.push(b);
+            }
+        } else {
+            out.extend_from_slice(b"\\\\x");
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xF) as usize]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_zeek_string;
+
+    fn fmt(b: &[u8]) -> String {
+        let mut out = Vec::new();
+        push_zeek_string(&mut out, b);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn valid_and_bad() {
+        assert_eq!(fmt(b"a\"b\\c/d"), r#""a\"b\\c/d""#);
+        assert_eq!(fmt(b"tab\there\n"), r#""tab\there\n""#);
+        assert_eq!(fmt("héllo ☃".as_bytes()), "\"héllo ☃\"");
+        assert_eq!(fmt(b"h\xe9llo"), r#""h\\xe9llo""#);
+        assert_eq!(fmt("é\x01".as_bytes()), r#""\\xc3\\xa9\\x01""#);
+        assert_eq!(fmt(b"\x7f"), r#""\\x7f""#);
+        assert_eq!(fmt(b""), r#""""#);
+    }
+}

@@ -1,0 +1,85 @@
+//! Checks an endpoint before libzmq sees it, so a typo gives one clear
+//! message instead of a silent socket that never connects.
+
+use std::net::ToSocketAddrs;
+
+/// Validates an endpoint Zeek connects to: `tcp://host:port` (host a name,
+/// an IPv4 address or a bracketed IPv6 address; names must resolve) or
+/// `ipc://path`. Returns why it is unusable.
+pub fn validate_connect(endpoint: &str) -> Result<(), String> {
+    let Some((transport, address)) = endpoint.split_once("://") else {
+        return Err("no transport: expected tcp://host:port or ipc://path".into());
+    };
+    match transport {
+        "tcp" => validate_tcp(address),
+        "ipc" => {
+            if address.is_empty() {
+                Err("ipc:// needs a path".into())
+            } else {
+                Ok(())
+            }
+        }
+        other => Err(format!(
+            "unsupported transport \"{other}\": use tcp://host:port or ipc://path"
+        )),
+    }
+}
+
+fn validate_tcp(address: &str) -> Result<(), String> {
+    // libzmq accepts "source;destination"; the destination is what matters.
+    let dest = address.rsplit(';').next().unwrap_or(address);
+    let Some((host, port)) = dest.rsplit_once(':') else {
+        return Err("tcp:// needs host:port".into());
+    };
+    let port: u16 = match port.parse() {
+        Ok(p) if p > 0 => p,
+        _ => return Err(format!("bad port \"{port}\": expected 1-65535")),
+    };
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() || host == "*" {
+        return Err("tcp:// needs a host to connect to".into());
+    }
+    match (host, port).to_socket_addrs() {
+        Ok(addrs) if addrs.len() > 0 => Ok(()),
+        Ok(_) => Err(format!("host \"{host}\" has no address")),
+        Err(e) => Err(format!("cannot resolve host \"{host}\": {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_connect;
+
+    #[test]
+    fn good() {
+        for e in [
+            "tcp://localhost:12345",
+            "tcp://127.0.0.1:1",
+            "tcp://[::1]:5555",
+            "ipc:///tmp/zeek.sock",
+        ] {
+            assert_eq!(validate_connect(e), Ok(()), "{e}");
+        }
+    }
+
+    #[test]
+    fn bad() {
+        for (e, why) in [
+            ("localhost:12345", "no transport"),
+            ("tcp://", "host:port"),
+            ("foo://x", "unsupported transport \"foo\""),
+            ("tcp://localhost", "host:port"),
+            ("tcp://localhost:0", "bad port"),
+            ("tcp://localhost:http", "bad port"),
+            ("tcp://*:5555", "needs a host"),
+            ("tcp://no-such-host.invalid:5555", "cannot resolve"),
+            ("ipc://", "needs a path"),
+        ] {
+            let err = validate_connect(e).unwrap_err();
+            assert!(err.contains(why), "{e}: {err}");
+        }
+    }
+}

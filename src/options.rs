@@ -1,0 +1,280 @@
+//! A writer's options: defaults, then the script-level `LogZeroMQ::*`
+//! values, then the filter's `$config` table.
+//!
+//! A value that does not parse is reported with a warning that names the
+//! option and the value used instead (the script-level value or, for a bad
+//! script value, the default); an unknown `$config` key is reported and
+//! ignored. Nothing here fails a writer: the endpoint is validated separately
+//! (see [`crate::endpoint`]).
+
+use crate::encoder::{JsonOptions, TimestampFormat};
+use std::time::Duration;
+
+/// Script option names (module `LogZeroMQ`) the shim reads and passes on.
+pub const SCRIPT_OPTIONS: &[&str] = &[
+    "endpoint",
+    "zmq_hwm",
+    "zmq_linger",
+    "zmq_connect_pause",
+    "wait_for_subscribers",
+    "json_timestamps",
+    "json_include_unset_fields",
+];
+
+/// Everything a writer needs to know.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// ZeroMQ endpoint to connect to; empty = inactive.
+    pub endpoint: String,
+    /// ZMQ_SNDHWM: messages queued per subscriber before dropping (0 = no limit).
+    pub hwm: i32,
+    /// ZMQ_LINGER in ms: how long unsent messages are kept at shutdown (-1 = forever).
+    pub linger_ms: i32,
+    /// A fixed pause after connecting, in ms (the original plugin's remedy
+    /// for the slow-joiner problem).
+    pub connect_pause_ms: u64,
+    /// Hold the first record until a subscription arrived or this passed.
+    pub wait_for_subscribers: Duration,
+    pub json: JsonOptions,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            endpoint: String::new(),
+            hwm: 1000,
+            linger_ms: 3000,
+            connect_pause_ms: 0,
+            wait_for_subscribers: Duration::ZERO,
+            json: JsonOptions::default(),
+        }
+    }
+}
+
+/// One option: its script name, the `$config` keys that set it, and how to
+/// parse a value into [`Options`].
+struct OptionDef {
+    script: &'static str,
+    config: &'static [&'static str],
+    expected: &'static str,
+    set: fn(&mut Options, &str) -> bool,
+}
+
+const DEFS: &[OptionDef] = &[
+    OptionDef {
+        script: "endpoint",
+        config: &["endpoint"],
+        expected: "a ZeroMQ endpoint",
+        set: |o, v| {
+            o.endpoint = v.trim().to_string();
+            true
+        },
+    },
+    OptionDef {
+        script: "zmq_hwm",
+        config: &["hwm", "zmq_hwm"],
+        expected: "a count up to 2147483647",
+        set: |o, v| {
+            v.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .map(|n| o.hwm = n)
+                .is_some()
+        },
+    },
+    OptionDef {
+        script: "zmq_linger",
+        config: &["linger", "zmq_linger"],
+        expected: "milliseconds >= -1",
+        set: |o, v| {
+            v.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n >= -1)
+                .map(|n| o.linger_ms = n)
+                .is_some()
+        },
+    },
+    OptionDef {
+        script: "zmq_connect_pause",
+        config: &["connect_pause", "zmq_connect_pause"],
+        expected: "milliseconds >= 0",
+        set: |o, v| {
+            v.trim()
+                .parse::<u64>()
+                .ok()
+                .map(|n| o.connect_pause_ms = n)
+                .is_some()
+        },
+    },
+    OptionDef {
+        script: "wait_for_subscribers",
+        config: &["wait_for_subscribers"],
+        expected: "an interval (e.g. \"5 secs\" or seconds as a number)",
+        set: |o, v| {
+            parse_interval(v)
+                .map(|d| o.wait_for_subscribers = d)
+                .is_some()
+        },
+    },
+    OptionDef {
+        script: "json_timestamps",
+        config: &["json_timestamps"],
+        expected: "JSON::TS_EPOCH, JSON::TS_MILLIS, JSON::TS_MILLIS_UNSIGNED or JSON::TS_ISO8601",
+        set: |o, v| {
+            TimestampFormat::from_zeek_name(v.trim())
+                .map(|t| o.json.timestamps = t)
+                .is_some()
+        },
+    },
+    OptionDef {
+        script: "json_include_unset_fields",
+        config: &["json_include_unset_fields"],
+        expected: "T or F",
+        set: |o, v| parse_bool(v).map(|b| o.json.include_unset = b).is_some(),
+    },
+];
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim() {
+        "T" | "true" | "1" => Some(true),
+        "F" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses seconds (`2.5`) or Zeek's interval notation (`2.5 secs`,
+/// `1.0 min 30.0 secs`, `500 msecs`).
+pub fn parse_interval(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let words: Vec<&str> = v.split_whitespace().collect();
+    if words.is_empty() || words.len() % 2 != 0 {
+        return None;
+    }
+    let mut total = 0.0;
+    for pair in words.chunks(2) {
+        let n: f64 = pair[0].parse().ok()?;
+        let unit = match pair[1].trim_end_matches('s') {
+            "usec" => 1e-6,
+            "msec" => 1e-3,
+            "sec" => 1.0,
+            "min" => 60.0,
+            "hr" => 3600.0,
+            "day" => 86400.0,
+            _ => return None,
+        };
+        total += n * unit;
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
+/// Resolves options; returns them with the warnings to report.
+pub fn resolve(script: &[(String, String)], config: &[(String, String)]) -> (Options, Vec<String>) {
+    let mut opts = Options::default();
+    let mut warnings = Vec::new();
+    for (name, value) in script {
+        match DEFS.iter().find(|d| d.script == name) {
+            Some(def) => {
+                if !(def.set)(&mut opts, value) {
+                    warnings.push(format!(
+                        "LogZeroMQ::{name} = \"{value}\" is not {}; using the default",
+                        def.expected
+                    ));
+                }
+            }
+            None => warnings.push(format!("unknown script option LogZeroMQ::{name} ignored")),
+        }
+    }
+    for (key, value) in config {
+        match DEFS.iter().find(|d| d.config.contains(&key.as_str())) {
+            Some(def) => {
+                if !(def.set)(&mut opts, value) {
+                    warnings.push(format!(
+                        "$config[\"{key}\"] = \"{value}\" is not {}; using LogZeroMQ::{}",
+                        def.expected, def.script
+                    ));
+                }
+            }
+            None => {
+                let known: Vec<&str> = DEFS.iter().map(|d| d.config[0]).collect();
+                warnings.push(format!(
+                    "unknown $config key \"{key}\" ignored (known keys: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+    }
+    (opts, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn config_overrides_script() {
+        let (o, w) = resolve(
+            &kv(&[
+                ("endpoint", "tcp://a:1"),
+                ("zmq_hwm", "5"),
+                ("json_timestamps", "JSON::TS_EPOCH"),
+            ]),
+            &kv(&[
+                ("endpoint", "tcp://b:2"),
+                ("json_timestamps", "JSON::TS_ISO8601"),
+                ("json_include_unset_fields", "T"),
+            ]),
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(o.endpoint, "tcp://b:2");
+        assert_eq!(o.hwm, 5);
+        assert_eq!(o.json.timestamps, TimestampFormat::Iso8601);
+        assert!(o.json.include_unset);
+    }
+
+    #[test]
+    fn bad_values_fall_back_with_a_warning() {
+        let (o, w) = resolve(
+            &kv(&[("zmq_linger", "100")]),
+            &kv(&[
+                ("json_timestamps", "JSON::TS_WHATEVER"),
+                ("linger", "-7"),
+                ("colour", "red"),
+            ]),
+        );
+        assert_eq!(o.json.timestamps, TimestampFormat::Epoch);
+        assert_eq!(o.linger_ms, 100);
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(
+            w[0].contains("JSON::TS_WHATEVER") && w[0].contains("using LogZeroMQ::json_timestamps")
+        );
+        assert!(w[2].contains("unknown $config key \"colour\""));
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("2.5"), Some(Duration::from_millis(2500)));
+        assert_eq!(parse_interval("5.0 secs"), Some(Duration::from_secs(5)));
+        assert_eq!(
+            parse_interval("500.0 msecs"),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_interval("1.0 min 30.0 secs"),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(parse_interval("soon"), None);
+        assert_eq!(parse_interval("-1"), None);
+    }
+}

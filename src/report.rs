@@ -1,0 +1,43 @@
+//! Where a writer's messages go: Zeek's reporter through the shim, or a
+//! collector in tests.
+
+/// The three reporter levels a writer thread may use.
+pub trait Report {
+    fn error(&self, msg: &str);
+    fn warning(&self, msg: &str);
+    fn info(&self, msg: &str);
+}
+
+/// Collects messages; for tests and tools.
+#[derive(Default)]
+pub struct Collected {
+    pub messages: std::sync::Mutex<Vec<(Level, String)>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Collected {
+    pub fn take(&self) -> Vec<(Level, String)> {
+        std::mem::take(&mut *self.messages.lock().unwrap())
+    }
+    fn push(&self, level: Level, msg: &str) {
+        self.messages.lock().unwrap().push((level, msg.to_string()));
+    }
+}
+
+impl Report for Collected {
+    fn error(&self, msg: &str) {
+        self.push(Level::Error, msg);
+    }
+    fn warning(&self, msg: &str) {
+        self.push(Level::Warning, msg);
+    }
+    fn info(&self, msg: &str) {
+        self.push(Level::Info, msg);
+    }
+}
