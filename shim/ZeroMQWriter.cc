@@ -1,0 +1,248 @@
+// See ZeroMQWriter.h. This file only moves data between Zeek's types and the
+// bridge types; every decision (options, JSON, sockets) is made in Rust.
+//
+// Zeek API notes (identical in v7.0.x and v8.0.x unless stated):
+// - WriterBackend(WriterFrontend*): 8.0.2+ adds a defaulted second
+//   parameter `send_heartbeats = true`, so the one-argument call fits all.
+// - DoHeartbeat is pure virtual up to 8.0.1 and defaulted later; we
+//   override it everywhere.
+// - threading::Value / Field member names are the same in 7.0 and 8.0 (only
+//   the position of Value::present moved), so no version #if is needed.
+// - ODesc::Size() is new in 8.0, where Len() is deprecated: the one #if.
+// - MsgThread::Error/Warning/Info(const char*) are public and non-const.
+// - TransportProto and IPFamily live in the global namespace.
+
+#include "shim/ZeroMQWriter.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <zeek/Desc.h>
+#include <zeek/ID.h>
+#include <zeek/Type.h>
+#include <zeek/Val.h>
+#include <zeek/ZeekString.h>
+#include <zeek/zeek-version.h> // ZEEK_VERSION_NUMBER: major * 10000 + minor * 100 + patch
+
+namespace zeromq_writer {
+
+namespace {
+
+// Shortest "%.Ng" that reads back as the same double (seconds).
+std::string FormatSeconds(double d) {
+    char buf[64];
+    for ( int prec = 15; prec <= 17; ++prec ) {
+        std::snprintf(buf, sizeof(buf), "%.*g", prec, d);
+        if ( std::strtod(buf, nullptr) == d )
+            break;
+    }
+    return buf;
+}
+
+// Renders a script value the way it would appear as a `$config` value:
+// strings raw, bools T/F, numbers in decimal, enums by full name (e.g.
+// JSON::TS_EPOCH), intervals/doubles/times as plain seconds.
+std::string RenderOption(const zeek::Val& v) {
+    switch ( v.GetType()->Tag() ) {
+        case zeek::TYPE_BOOL: return v.AsBool() ? "T" : "F";
+        case zeek::TYPE_INT: return std::to_string(v.AsInt());
+        case zeek::TYPE_COUNT: return std::to_string(v.AsCount());
+        case zeek::TYPE_DOUBLE:
+        case zeek::TYPE_TIME:
+        case zeek::TYPE_INTERVAL: return FormatSeconds(v.AsDouble());
+        case zeek::TYPE_STRING: {
+            const zeek::String* s = v.AsString();
+            return std::string(reinterpret_cast<const char*>(s->Bytes()), s->Len());
+        }
+        case zeek::TYPE_ENUM: {
+            const char* name = v.GetType()->AsEnumType()->Lookup(v.AsEnum());
+            return name ? name : "";
+        }
+        default: {
+            // Anything else: Zeek's own readable rendering.
+            zeek::ODesc d;
+            v.Describe(&d);
+#if ZEEK_VERSION_NUMBER >= 80000
+            return std::string(d.Description(), d.Size()); // Len() is deprecated in 8.0
+#else
+            return std::string(d.Description(), d.Len()); // Size() is new in 8.0
+#endif
+        }
+    }
+}
+
+// Reads each LogZeroMQ::<name> global Rust asks for; absent ones are skipped
+// (zeek::id::find returns null, unlike find_val, which aborts).
+rust::Vec<KeyValue> ReadScriptOptions() {
+    rust::Vec<KeyValue> kvs;
+    for ( const rust::String& name : script_option_names() ) {
+        std::string full = "LogZeroMQ::" + std::string(name);
+        const auto& id = zeek::id::find(full);
+        if ( ! id || ! id->HasVal() )
+            continue;
+        std::string value = RenderOption(*id->GetVal());
+        kvs.push_back(KeyValue{name, rust::String::lossy(value.data(), value.size())});
+    }
+    return kvs;
+}
+
+Kind ToKind(zeek::TypeTag t) {
+    switch ( t ) {
+        case zeek::TYPE_BOOL: return Kind::Bool;
+        case zeek::TYPE_INT: return Kind::Int;
+        case zeek::TYPE_COUNT: return Kind::Count;
+        case zeek::TYPE_DOUBLE: return Kind::Double;
+        case zeek::TYPE_TIME: return Kind::Time;
+        case zeek::TYPE_INTERVAL: return Kind::Interval;
+        case zeek::TYPE_PORT: return Kind::Port;
+        case zeek::TYPE_ADDR: return Kind::Addr;
+        case zeek::TYPE_SUBNET: return Kind::Subnet;
+        case zeek::TYPE_STRING: return Kind::String;
+        case zeek::TYPE_ENUM: return Kind::Enum;
+        case zeek::TYPE_FILE: return Kind::File;
+        case zeek::TYPE_FUNC: return Kind::Func;
+        case zeek::TYPE_TABLE: return Kind::Set;
+        case zeek::TYPE_VECTOR: return Kind::Vector;
+        default: return Kind::Other;
+    }
+}
+
+// Copies an address (network byte order) into a/b: IPv4 is the 4 bytes of
+// in4 followed by zeros, IPv6 the 16 bytes of in6.
+void SetAddr(Slot& s, const zeek::threading::Value::addr_t& addr) {
+    uint8_t bytes[16] = {0};
+    if ( addr.family == IPv4 ) {
+        s.aux = 4;
+        std::memcpy(bytes, &addr.in.in4, 4);
+    }
+    else {
+        s.aux = 6;
+        std::memcpy(bytes, &addr.in.in6, 16);
+    }
+    std::memcpy(&s.a, bytes, 8);
+    std::memcpy(&s.b, bytes + 8, 8);
+}
+
+} // namespace
+
+ZeroMQ::ZeroMQ(zeek::logging::WriterFrontend* frontend)
+    : zeek::logging::WriterBackend(frontend), writer_(new_writer(ReadScriptOptions())) {}
+
+zeek::logging::WriterBackend* ZeroMQ::Instantiate(zeek::logging::WriterFrontend* frontend) {
+    return new ZeroMQ(frontend);
+}
+
+// MsgThread's reporters take a NUL-terminated string and are non-const.
+void ZeroMQ::error(rust::Str msg) const { const_cast<ZeroMQ*>(this)->Error(std::string(msg).c_str()); }
+
+void ZeroMQ::warning(rust::Str msg) const { const_cast<ZeroMQ*>(this)->Warning(std::string(msg).c_str()); }
+
+void ZeroMQ::info(rust::Str msg) const { const_cast<ZeroMQ*>(this)->Info(std::string(msg).c_str()); }
+
+bool ZeroMQ::DoInit(const WriterInfo& winfo, int num_fields, const zeek::threading::Field* const* fields) {
+    rust::Vec<FieldSpec> specs;
+    specs.reserve(num_fields);
+    for ( int i = 0; i < num_fields; ++i ) {
+        const zeek::threading::Field* f = fields[i];
+        specs.push_back(FieldSpec{rust::String::lossy(f->name), ToKind(f->type), ToKind(f->subtype), f->optional});
+    }
+
+    rust::Vec<KeyValue> config;
+    for ( const auto& [key, value] : winfo.config )
+        config.push_back(KeyValue{rust::String::lossy(key), rust::String::lossy(value)});
+
+    const char* path = winfo.path ? winfo.path : "";
+    rust::Slice<const uint8_t> path_bytes(reinterpret_cast<const uint8_t*>(path), std::strlen(path));
+
+    return writer_->init(*this, path_bytes, std::move(specs), std::move(config));
+}
+
+void ZeroMQ::Flatten(const zeek::threading::Value* v) {
+    Slot s{};
+    if ( ! v ) { // Defensive: Zeek marks holes with non-present values.
+        s.kind = Kind::Other;
+        s.present = false;
+        slots_.push_back(s);
+        return;
+    }
+
+    s.kind = ToKind(v->type);
+    s.present = v->present;
+    if ( ! v->present ) {
+        slots_.push_back(s);
+        return;
+    }
+
+    const auto& val = v->val;
+    const zeek::threading::Value::set_t* elems = nullptr;
+
+    switch ( v->type ) {
+        case zeek::TYPE_BOOL: s.a = val.int_val != 0 ? 1 : 0; break;
+        case zeek::TYPE_INT: s.a = static_cast<uint64_t>(val.int_val); break;
+        case zeek::TYPE_COUNT: s.a = val.uint_val; break;
+        case zeek::TYPE_DOUBLE:
+        case zeek::TYPE_TIME:
+        case zeek::TYPE_INTERVAL: std::memcpy(&s.a, &val.double_val, sizeof(double)); break;
+        case zeek::TYPE_PORT:
+            s.a = val.port_val.port;
+            switch ( val.port_val.proto ) {
+                case TRANSPORT_TCP: s.aux = 1; break;
+                case TRANSPORT_UDP: s.aux = 2; break;
+                case TRANSPORT_ICMP: s.aux = 3; break;
+                default: s.aux = 0; break;
+            }
+            break;
+        case zeek::TYPE_ADDR: SetAddr(s, val.addr_val); break;
+        case zeek::TYPE_SUBNET:
+            SetAddr(s, val.subnet_val.prefix);
+            s.n = val.subnet_val.length;
+            break;
+        case zeek::TYPE_STRING:
+        case zeek::TYPE_ENUM:
+        case zeek::TYPE_FILE:
+        case zeek::TYPE_FUNC:
+            s.data = reinterpret_cast<size_t>(val.string_val.data);
+            s.len = val.string_val.length > 0 ? static_cast<size_t>(val.string_val.length) : 0;
+            break;
+        case zeek::TYPE_TABLE: elems = &val.set_val; break;
+        case zeek::TYPE_VECTOR: elems = &val.vector_val; break;
+        default: break; // Kind::Other: Rust writes null.
+    }
+
+    if ( ! elems ) {
+        slots_.push_back(s);
+        return;
+    }
+
+    s.n = static_cast<uint32_t>(elems->size);
+    slots_.push_back(s);
+    for ( uint32_t i = 0; i < s.n; ++i )
+        Flatten(elems->vals[i]);
+}
+
+bool ZeroMQ::DoWrite(int num_fields, const zeek::threading::Field* const* /*fields*/, zeek::threading::Value** vals) {
+    slots_.clear(); // Keeps the capacity.
+    for ( int i = 0; i < num_fields; ++i )
+        Flatten(vals[i]);
+    return writer_->write(*this, rust::Slice<const Slot>(slots_.data(), slots_.size()));
+}
+
+bool ZeroMQ::DoSetBuf(bool enabled) { return writer_->set_buf(*this, enabled); }
+
+bool ZeroMQ::DoFlush(double network_time) { return writer_->flush(*this, network_time); }
+
+// Nothing to rotate, but Zeek requires exactly one FinishedRotation() call.
+bool ZeroMQ::DoRotate(const char* /*rotated_path*/, double /*open*/, double /*close*/, bool /*terminating*/) {
+    FinishedRotation();
+    return true;
+}
+
+bool ZeroMQ::DoFinish(double network_time) { return writer_->finish(*this, network_time); }
+
+bool ZeroMQ::DoHeartbeat(double network_time, double current_time) {
+    return writer_->heartbeat(*this, network_time, current_time);
+}
+
+} // namespace zeromq_writer

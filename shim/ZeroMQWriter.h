@@ -1,0 +1,54 @@
+// The Zeek side of the writer: a WriterBackend that forwards every call to
+// the Rust `Writer` (src/bridge.rs) and implements the `Host` callbacks Rust
+// uses to report through Zeek.
+//
+// Checked against the headers of Zeek v7.0.x and v8.0.x: the API used here
+// is the same in both (see the notes in ZeroMQWriter.cc).
+#pragma once
+
+#include <vector>
+
+#include <zeek/logging/WriterBackend.h>
+#include <zeek/threading/SerialTypes.h>
+
+#include "shim/host.h"
+#include "zeek-zeromq-writer/src/bridge.rs.h"
+
+namespace zeromq_writer {
+
+class ZeroMQ : public zeek::logging::WriterBackend, public Host {
+public:
+    // Main thread: reads the LogZeroMQ:: script options and creates the
+    // Rust writer.
+    explicit ZeroMQ(zeek::logging::WriterFrontend* frontend);
+    ~ZeroMQ() override = default;
+
+    // The factory registered with zeek::logging::Component (see Plugin.cc).
+    static zeek::logging::WriterBackend* Instantiate(zeek::logging::WriterFrontend* frontend);
+
+    // Host: called by Rust on the writer thread.
+    void error(rust::Str msg) const override;
+    void warning(rust::Str msg) const override;
+    void info(rust::Str msg) const override;
+
+protected:
+    // WriterBackend: all run on the writer thread.
+    bool DoInit(const WriterInfo& winfo, int num_fields, const zeek::threading::Field* const* fields) override;
+    bool DoWrite(int num_fields, const zeek::threading::Field* const* fields, zeek::threading::Value** vals) override;
+    bool DoSetBuf(bool enabled) override;
+    bool DoFlush(double network_time) override;
+    bool DoRotate(const char* rotated_path, double open, double close, bool terminating) override;
+    bool DoFinish(double network_time) override;
+    bool DoHeartbeat(double network_time, double current_time) override;
+
+private:
+    // Appends `v` and, for containers, its elements (pre-order) to slots_.
+    void Flatten(const zeek::threading::Value* v);
+
+    rust::Box<Writer> writer_;
+    // One record's values; cleared and refilled by every DoWrite, so its
+    // capacity is reused.
+    std::vector<Slot> slots_;
+};
+
+} // namespace zeromq_writer
