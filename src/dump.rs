@@ -156,7 +156,7 @@ fn set_addr(slot: &mut Slot, s: &str) -> Result<(), String> {
 
 /// Decodes lowercase or uppercase hex.
 pub fn hex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd-length hex {s}"));
     }
     (0..s.len())

@@ -152,7 +152,7 @@ pub fn parse_interval(v: &str) -> Option<Duration> {
         return Duration::try_from_secs_f64(secs).ok();
     }
     let words: Vec<&str> = v.split_whitespace().collect();
-    if words.is_empty() || words.len() % 2 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(2) {
         return None;
     }
     let mut total = 0.0;

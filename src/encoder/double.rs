@@ -317,7 +317,8 @@ mod tests {
         assert_eq!(fmt(0.0), "0.0");
         assert_eq!(fmt(-0.0), "-0.0");
         assert_eq!(fmt(1.0), "1.0");
-        assert_eq!(fmt(3.14), "3.14");
+        assert_eq!(fmt(2.5e-3), "0.0025");
+        assert_eq!(fmt(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(fmt(1e20), "100000000000000000000.0");
         assert_eq!(fmt(1e21), "1e21");
         assert_eq!(fmt(1e-6), "0.000001");

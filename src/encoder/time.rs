@@ -32,7 +32,8 @@ impl TimestampFormat {
 /// C++'s `(int64_t)d` as x86-64 computes it: truncation, and the
 /// "integer indefinite" value for NaN and out-of-range inputs.
 fn cvttsd2si(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if !(-LIMIT..LIMIT).contains(&d) {
         i64::MIN
     } else {
         d as i64

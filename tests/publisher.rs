@@ -1,0 +1,446 @@
+//! The writer end to end with real ZeroMQ peers: a `Writer` driven through
+//! the same methods the bridge calls for `DoInit`/`DoWrite`/`DoFinish`,
+//! and SUB sockets over tcp:// and ipc:// on the other side.
+
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+use zeek_zeromq_writer::dump::{kind_from_name, OwnedRecord};
+use zeek_zeromq_writer::report::{Collected, Level};
+use zeek_zeromq_writer::{FieldSpec, Kind, Writer};
+
+fn field(name: &str, ty: &str, sub: &str) -> FieldSpec {
+    FieldSpec {
+        name: name.into(),
+        kind: kind_from_name(ty),
+        sub: kind_from_name(sub),
+        optional: true,
+    }
+}
+
+fn schema() -> Vec<FieldSpec> {
+    vec![
+        field("ts", "time", ""),
+        field("n", "count", ""),
+        field("msg", "string", ""),
+        field("tags", "table", "string"),
+        field("v", "vector", "count"),
+    ]
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Record number `n` of `schema()`, with a message of `msg` bytes.
+fn record(n: u64, msg: &[u8]) -> OwnedRecord {
+    OwnedRecord::from_values(&[
+        json!({"t": "time", "v": format!("{:016x}", (1.7e9 + n as f64).to_bits())}),
+        json!({"t": "count", "v": n.to_string()}),
+        json!({"t": "string", "v": hex(msg)}),
+        json!({"t": "table", "v": []}),
+        json!({"t": "vector", "v": [{"t": "count", "v": "1"}, null, {"t": "count", "v": "3"}]}),
+    ])
+    .unwrap()
+}
+
+fn expected_json(n: u64, msg_json: &str) -> String {
+    format!(
+        r#"{{"ts":{}.0,"n":{n},"msg":"{msg_json}","tags":[],"v":[1,null,3]}}"#,
+        1_700_000_000 + n
+    )
+}
+
+fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A subscriber as a real one behaves: a thread sitting in `recv` on a
+/// bound SUB socket subscribed to everything, handing messages over a
+/// channel. `endpoint` is what a writer connects to.
+struct Subscriber {
+    endpoint: String,
+    rx: mpsc::Receiver<Vec<Vec<u8>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Subscriber {
+    fn bind(addr: &str) -> Subscriber {
+        Subscriber::bind_stalling(addr, usize::MAX)
+    }
+
+    /// A subscriber that stops reading after `stall_after` messages, with
+    /// receive buffers as small as ZeroMQ and the kernel allow.
+    fn bind_stalling(addr: &str, stall_after: usize) -> Subscriber {
+        let (tx, rx) = mpsc::channel();
+        let (ep_tx, ep_rx) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let addr = addr.to_string();
+        let thread = thread::spawn(move || {
+            let ctx = zmq::Context::new();
+            let sock = ctx.socket(zmq::SUB).unwrap();
+            sock.set_ipv6(true).unwrap();
+            sock.set_subscribe(b"").unwrap();
+            if stall_after == usize::MAX {
+                sock.set_rcvhwm(0).unwrap();
+            } else {
+                sock.set_rcvhwm(1).unwrap();
+                sock.set_rcvbuf(4096).unwrap();
+            }
+            sock.set_rcvtimeo(50).unwrap();
+            sock.set_linger(0).unwrap();
+            sock.bind(&addr).unwrap();
+            ep_tx
+                .send(sock.get_last_endpoint().unwrap().unwrap())
+                .unwrap();
+            let mut received = 0;
+            while !stop2.load(Ordering::Relaxed) {
+                if received >= stall_after {
+                    // Stalled: connected and subscribed, reading nothing.
+                    thread::park_timeout(Duration::from_millis(20));
+                    continue;
+                }
+                if let Ok(frames) = sock.recv_multipart(0) {
+                    received += 1;
+                    if tx.send(frames).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Subscriber {
+            endpoint: ep_rx.recv().unwrap(),
+            rx,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The next message's frames; panics after 10 s without one.
+    fn recv(&self) -> Vec<Vec<u8>> {
+        self.rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("no message within 10 s")
+    }
+
+    /// Whether no further message arrives within `ms`.
+    fn nothing_more_within(&self, ms: u64) -> bool {
+        self.rx.recv_timeout(Duration::from_millis(ms)).is_err()
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}
+
+fn ipc_addr(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("zmqwriter-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    format!("ipc://{}/{name}.sock", dir.display())
+}
+
+/// A writer initialized for `path`, connected to `endpoint`, holding its
+/// first record until the subscription arrived.
+fn writer(report: &Collected, path: &str, endpoint: &str, extra: &[(&str, &str)]) -> Writer {
+    let mut w = Writer::new(kv(&[
+        ("endpoint", endpoint),
+        ("zmq_linger", "2000"),
+        ("wait_for_subscribers", "10"),
+    ]));
+    w.init_with(report, path.as_bytes(), schema(), kv(extra));
+    w
+}
+
+fn write(w: &mut Writer, report: &Collected, rec: &OwnedRecord) {
+    unsafe { w.write_with(report, &rec.slots) };
+}
+
+fn two_frames_in_order(addr: &str) {
+    let sub = Subscriber::bind(addr);
+    let report = Collected::default();
+    let mut w = writer(&report, "conn", &sub.endpoint, &[]);
+    assert!(w.is_active(), "{:?}", report.take());
+    for n in 0..100 {
+        write(&mut w, &report, &record(n, b"hello"));
+    }
+    for n in 0..100 {
+        let frames = sub.recv();
+        assert_eq!(frames.len(), 2, "message {n} has {} frames", frames.len());
+        assert_eq!(frames[0], b"conn");
+        assert_eq!(
+            String::from_utf8_lossy(&frames[1]),
+            expected_json(n, "hello")
+        );
+    }
+    w.finish_with(&report);
+    assert!(sub.nothing_more_within(100));
+    assert!(report.take().is_empty());
+    let s = w.stats();
+    assert_eq!((s.written, s.sent, s.dropped), (100, 100, 0));
+}
+
+#[test]
+fn tcp_two_frames_per_record_in_order() {
+    two_frames_in_order("tcp://127.0.0.1:*");
+}
+
+#[test]
+fn tcp_ipv6_loopback() {
+    two_frames_in_order("tcp://[::1]:*");
+}
+
+#[test]
+fn ipc_two_frames_per_record_in_order() {
+    two_frames_in_order(&ipc_addr("order"));
+}
+
+#[test]
+fn two_filters_reach_two_subscribers() {
+    let sub1 = Subscriber::bind("tcp://127.0.0.1:*");
+    let sub2 = Subscriber::bind(&ipc_addr("second"));
+    let report = Collected::default();
+    // The default filter uses the script endpoint; the second filter (path
+    // renamed dns-2 by Zeek) overrides it through $config.
+    let mut w1 = writer(&report, "dns", &sub1.endpoint, &[]);
+    let mut w2 = writer(
+        &report,
+        "dns-2",
+        "tcp://127.0.0.1:1",
+        &[
+            ("endpoint", &sub2.endpoint),
+            ("json_timestamps", "JSON::TS_ISO8601"),
+        ],
+    );
+    for n in 0..10 {
+        write(&mut w1, &report, &record(n, b"a"));
+        write(&mut w2, &report, &record(n, b"b"));
+    }
+    for n in 0..10 {
+        let f1 = sub1.recv();
+        assert_eq!(f1[0], b"dns");
+        assert_eq!(String::from_utf8_lossy(&f1[1]), expected_json(n, "a"));
+        let f2 = sub2.recv();
+        assert_eq!(f2[0], b"dns-2");
+        let j: serde_json::Value = serde_json::from_slice(&f2[1]).unwrap();
+        assert_eq!(j["n"], n);
+        assert_eq!(j["msg"], "b");
+        assert!(j["ts"].as_str().unwrap().starts_with("2023-11-"), "{j}");
+    }
+    w1.finish_with(&report);
+    w2.finish_with(&report);
+    assert!(sub1.nothing_more_within(100) && sub2.nothing_more_within(100));
+    assert!(report.take().is_empty());
+}
+
+#[test]
+fn hundred_thousand_records_none_lost_with_hwm_0() {
+    let sub = Subscriber::bind(&ipc_addr("bulk"));
+    let report = Collected::default();
+    let mut w = writer(&report, "conn", &sub.endpoint, &[("hwm", "0")]);
+    const N: u64 = 100_000;
+    let recs: Vec<OwnedRecord> = (0..16).map(|i| record(i, b"x")).collect();
+    for n in 0..N {
+        write(&mut w, &report, &recs[(n % 16) as usize]);
+    }
+    let mut got = 0u64;
+    while got < N {
+        let frames = sub.recv();
+        assert_eq!(frames.len(), 2);
+        let j: serde_json::Value = serde_json::from_slice(&frames[1]).unwrap();
+        assert_eq!(j["n"], got % 16, "message {got} out of order");
+        got += 1;
+    }
+    w.finish_with(&report);
+    assert!(sub.nothing_more_within(100));
+    assert_eq!(w.stats().sent, N);
+    assert_eq!(w.stats().dropped, 0);
+}
+
+#[test]
+fn large_records_and_arbitrary_bytes() {
+    let sub = Subscriber::bind("tcp://127.0.0.1:*");
+    let report = Collected::default();
+    let mut w = writer(&report, "big", &sub.endpoint, &[]);
+    let big = vec![b'a'; 3 << 20];
+    write(&mut w, &report, &record(1, &big));
+    write(&mut w, &report, &record(2, b"\x00\xff\"\\\n\xe2\x82\xac"));
+    let f = sub.recv();
+    assert_eq!(f[1].len(), expected_json(1, "").len() + big.len());
+    assert_eq!(
+        String::from_utf8_lossy(&sub.recv()[1]),
+        expected_json(2, r#"\\x00\\xff\"\\\n\\xe2\\x82\\xac"#)
+    );
+    w.finish_with(&report);
+}
+
+#[test]
+fn finish_returns_within_linger_when_messages_cannot_be_delivered() {
+    // A subscriber that reads one message and then stalls: what does not
+    // fit into the socket buffers stays queued until linger expires.
+    let sub = Subscriber::bind_stalling("tcp://127.0.0.1:*", 1);
+    let report = Collected::default();
+    let mut w = writer(&report, "conn", &sub.endpoint, &[("linger", "500")]);
+    let payload = vec![b'z'; 64 << 10];
+    let rec = record(1, &payload);
+    for _ in 0..300 {
+        write(&mut w, &report, &rec);
+    }
+    assert_eq!(sub.recv().len(), 2);
+    let start = Instant::now();
+    w.finish_with(&report);
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(400),
+        "did not wait for linger: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(1500),
+        "waited past linger: {took:?}"
+    );
+}
+
+#[test]
+fn finish_is_immediate_when_everything_was_delivered() {
+    let sub = Subscriber::bind("tcp://127.0.0.1:*");
+    let report = Collected::default();
+    let mut w = writer(&report, "conn", &sub.endpoint, &[("linger", "-1")]);
+    write(&mut w, &report, &record(1, b"x"));
+    assert_eq!(sub.recv().len(), 2);
+    let start = Instant::now();
+    w.finish_with(&report);
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn bad_endpoints_give_one_error_and_an_inactive_writer() {
+    for endpoint in [
+        "localhost:12345",
+        "tcp://",
+        "foo://x",
+        "tcp://no-such-host.invalid:5555",
+    ] {
+        let report = Collected::default();
+        let mut w = Writer::new(kv(&[("endpoint", endpoint)]));
+        w.init_with(&report, b"conn", schema(), vec![]);
+        assert!(!w.is_active());
+        write(&mut w, &report, &record(1, b"x"));
+        let start = Instant::now();
+        w.finish_with(&report);
+        assert!(start.elapsed() < Duration::from_millis(100));
+        let msgs = report.take();
+        assert_eq!(msgs.len(), 1, "{endpoint}: {msgs:?}");
+        assert_eq!(msgs[0].0, Level::Error);
+        assert!(
+            msgs[0].1.contains(&format!("bad endpoint \"{endpoint}\"")),
+            "{msgs:?}"
+        );
+        assert_eq!(w.stats().dropped, 1);
+    }
+}
+
+#[test]
+fn bad_options_warn_and_fall_back() {
+    let sub = Subscriber::bind("tcp://127.0.0.1:*");
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &sub.endpoint,
+        &[("json_timestamps", "JSON::TS_WHATEVER"), ("colour", "red")],
+    );
+    assert!(w.is_active());
+    let msgs = report.take();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(msgs.iter().all(|(l, _)| *l == Level::Warning));
+    assert!(msgs[0].1.contains("JSON::TS_WHATEVER"));
+    assert!(msgs[1].1.contains("colour"));
+    write(&mut w, &report, &record(7, b"x"));
+    // Fell back to the default: epoch timestamps.
+    assert_eq!(
+        String::from_utf8_lossy(&sub.recv()[1]),
+        expected_json(7, "x")
+    );
+    w.finish_with(&report);
+}
+
+#[test]
+fn a_malformed_record_is_reported_once_and_counted() {
+    let sub = Subscriber::bind("tcp://127.0.0.1:*");
+    let report = Collected::default();
+    let mut w = writer(&report, "conn", &sub.endpoint, &[]);
+    let short = OwnedRecord::from_values(&[json!({"t": "count", "v": "1"})]).unwrap();
+    write(&mut w, &report, &short);
+    write(&mut w, &report, &short);
+    write(&mut w, &report, &record(3, b"ok"));
+    assert_eq!(
+        String::from_utf8_lossy(&sub.recv()[1]),
+        expected_json(3, "ok")
+    );
+    w.finish_with(&report);
+    let msgs = report.take();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert_eq!(msgs[0].0, Level::Error);
+    assert!(msgs[0].1.contains("cannot encode"));
+    assert_eq!(msgs[1].0, Level::Warning);
+    assert!(msgs[1].1.contains("2 of 3 records were not published"));
+    assert_eq!(Kind::Count, kind_from_name("count"));
+}
+
+#[test]
+fn wait_for_subscribers_delivers_the_first_record() {
+    // The subscriber is up before the writer starts; without the wait the
+    // first records would be lost to the slow-joiner effect.
+    for _ in 0..5 {
+        let sub = Subscriber::bind("tcp://127.0.0.1:*");
+        let report = Collected::default();
+        let mut w = writer(&report, "first", &sub.endpoint, &[]);
+        write(&mut w, &report, &record(0, b"first"));
+        assert_eq!(
+            String::from_utf8_lossy(&sub.recv()[1]),
+            expected_json(0, "first")
+        );
+        w.finish_with(&report);
+    }
+}
+
+#[test]
+fn finish_returns_within_linger_when_nobody_listens() {
+    // A port nobody listens on, default linger (3 s): nothing was ever
+    // subscribed, so nothing is queued and finish does not wait.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let report = Collected::default();
+    let mut w = Writer::new(kv(&[("endpoint", &format!("tcp://127.0.0.1:{port}"))]));
+    w.init_with(&report, b"conn", schema(), vec![]);
+    assert!(w.is_active());
+    for n in 0..10 {
+        write(&mut w, &report, &record(n, b"lost"));
+    }
+    let start = Instant::now();
+    w.finish_with(&report);
+    assert!(
+        start.elapsed() < Duration::from_millis(3000),
+        "{:?}",
+        start.elapsed()
+    );
+}
