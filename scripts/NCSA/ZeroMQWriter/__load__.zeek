@@ -1,0 +1,2 @@
+# "@load NCSA/ZeroMQWriter": publish log streams through ZeroMQ.
+@load ./main

@@ -1,0 +1,76 @@
+##! Options of the ZeroMQ log writer (plugin ``NCSA::ZeroMQWriter``,
+##! writer :zeek:see:`Log::WRITER_ZEROMQ`).
+##!
+##! The writer publishes every log record as a two-part ZeroMQ message:
+##! the log path (e.g. ``conn``), then the record as JSON, byte for byte the
+##! line Zeek's own JSON logs (:zeek:see:`LogAscii::use_json`) would hold.
+##!
+##! This file only declares the options; ``@load NCSA/ZeroMQWriter`` is what
+##! adds a ``default-zmq`` filter to the selected log streams. The options
+##! marked as such can be overridden per filter through the filter's
+##! ``$config`` table, for example
+##! ``$config = table(["endpoint"] = "tcp://10.1.2.3:44000")``.
+
+# The declarations are guarded so that this file is harmless if two copies of
+# it get loaded (Zeek skips a file loaded before only if it is the same file):
+# e.g. the installed plugin's scripts/ and a zkg package copy of them under
+# site/packages, or a build directory and the source tree both on ZEEKPATH.
+@ifndef ( LogZeroMQ::endpoint )
+
+module LogZeroMQ;
+
+export {
+	## ZeroMQ endpoint of the subscriber: ``transport://address``, e.g.
+	## ``tcp://localhost:1234`` or ``ipc:///var/run/zeek-logs.sock``.
+	## Zeek connects to it; the subscriber binds it. An empty string (the
+	## default) leaves the plugin inactive: ``NCSA/ZeroMQWriter`` then adds
+	## no filters. Per-filter ``$config`` key: ``endpoint``.
+	const endpoint: string = "" &redef;
+
+	## ZeroMQ high water mark: how many messages a log writer queues in
+	## memory for a subscriber that is slow or whose connection was
+	## interrupted. Beyond it, messages are dropped. 0 means no limit.
+	## (Before any subscriber is connected, messages are dropped anyway;
+	## see :zeek:see:`LogZeroMQ::wait_for_subscribers`.)
+	## Per-filter ``$config`` key: ``hwm``.
+	const zmq_hwm: count = 1000 &redef;
+
+	## How long (in milliseconds) a writer waits at shutdown for queued
+	## messages to be sent before discarding them. -1 waits forever.
+	## Per-filter ``$config`` key: ``linger``.
+	const zmq_linger: int = 3000 &redef;
+
+	## How long (in milliseconds) a writer pauses after connecting, before
+	## its first message, to let the connection come up (ZeroMQ's "slow
+	## joiner" problem). Per-filter ``$config`` key: ``connect_pause``.
+	const zmq_connect_pause: int = 0 &redef;
+
+	## If positive, a writer holds its first record until a subscriber's
+	## subscription has arrived, or until this much time has passed,
+	## whichever comes first. Zero (the default) does not wait.
+	## Per-filter ``$config`` key: ``wait_for_subscribers``.
+	const wait_for_subscribers: interval = 0sec &redef;
+
+	## Format of ``time`` values in the JSON messages, as
+	## :zeek:see:`LogAscii::json_timestamps` (``JSON::TS_MILLIS_UNSIGNED``
+	## exists from Zeek 8.0 on).
+	## Per-filter ``$config`` key: ``json_timestamps``
+	## (e.g. ``"JSON::TS_ISO8601"``).
+	const json_timestamps: JSON::TimestampFormat = JSON::TS_EPOCH &redef;
+
+	## If true, unset optional fields appear in the JSON messages as
+	## ``null``, as with :zeek:see:`LogAscii::json_include_unset_fields`.
+	## Per-filter ``$config`` key: ``json_include_unset_fields``
+	## (``"T"``/``"F"``).
+	const json_include_unset_fields: bool = F &redef;
+
+	## The log streams to publish. If empty (the default), all streams are
+	## published, except those in :zeek:see:`LogZeroMQ::excluded_log_ids`.
+	const send_logs: set[Log::ID] = set() &redef;
+
+	## Log streams never published, even if listed in
+	## :zeek:see:`LogZeroMQ::send_logs`.
+	const excluded_log_ids: set[Log::ID] = set() &redef;
+}
+
+@endif
