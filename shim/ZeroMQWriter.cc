@@ -128,7 +128,7 @@ void SetAddr(Slot& s, const zeek::threading::Value::addr_t& addr) {
 } // namespace
 
 ZeroMQ::ZeroMQ(zeek::logging::WriterFrontend* frontend)
-    : zeek::logging::WriterBackend(frontend), writer_(new_writer(ReadScriptOptions())) {}
+    : zeek::logging::WriterBackend(frontend), writer_(new_writer(ReadScriptOptions(), ZEEK_VERSION_NUMBER)) {}
 
 zeek::logging::WriterBackend* ZeroMQ::Instantiate(zeek::logging::WriterFrontend* frontend) {
     return new ZeroMQ(frontend);

@@ -92,8 +92,10 @@ pub mod ffi {
         fn script_option_names() -> Vec<String>;
 
         /// Main thread, in the backend's constructor. Never fails: options
-        /// are validated by `init`.
-        fn new_writer(script_options: Vec<KeyValue>) -> Box<Writer>;
+        /// are validated by `init`. `zeek_version` is the shim's
+        /// `ZEEK_VERSION_NUMBER` (80008 for 8.0.8): Zeek 7 wrote TS_MILLIS
+        /// unsigned.
+        fn new_writer(script_options: Vec<KeyValue>, zeek_version: u32) -> Box<Writer>;
 
         /// Writer thread, `DoInit`. Returns false only if the writer cannot
         /// exist at all; a bad endpoint or option is reported as an `Error`
@@ -189,9 +191,10 @@ fn script_option_names() -> Vec<String> {
         .collect()
 }
 
-fn new_writer(script_options: Vec<KeyValue>) -> Box<Writer> {
+fn new_writer(script_options: Vec<KeyValue>, zeek_version: u32) -> Box<Writer> {
     let pairs = script_options.into_iter().map(|kv| (kv.key, kv.value));
-    match catch_unwind(AssertUnwindSafe(|| Writer::new(pairs.collect()))) {
+    let make = || Writer::new(pairs.collect()).for_zeek_version(zeek_version);
+    match catch_unwind(AssertUnwindSafe(make)) {
         Ok(w) => Box::new(w),
         Err(_) => Box::new(Writer::new(Vec::new())),
     }

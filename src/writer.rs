@@ -2,7 +2,7 @@
 //! publisher. The bridge calls these methods from the writer's own thread.
 
 use crate::bridge::{FieldSpec, Slot};
-use crate::encoder::Encoder;
+use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
 use crate::options::{self, Options};
 use crate::publisher::Publisher;
@@ -37,6 +37,8 @@ enum State {
 
 pub struct Writer {
     script_options: Vec<(String, String)>,
+    /// Zeek before 8.0 wrote `JSON::TS_MILLIS` as an unsigned number.
+    unsigned_millis: bool,
     state: State,
     path: Vec<u8>,
     buf: Vec<u8>,
@@ -51,6 +53,7 @@ impl Writer {
     pub fn new(script_options: Vec<(String, String)>) -> Writer {
         Writer {
             script_options,
+            unsigned_millis: false,
             state: State::Created,
             path: Vec::new(),
             buf: Vec::with_capacity(4096),
@@ -58,6 +61,13 @@ impl Writer {
             reported_encode_error: false,
             reported_send_error: false,
         }
+    }
+
+    /// Adapts the JSON to the Zeek the plugin runs in (`ZEEK_VERSION_NUMBER`,
+    /// e.g. 70011 for 7.0.11; 0 = current).
+    pub fn for_zeek_version(mut self, version: u32) -> Writer {
+        self.unsigned_millis = version != 0 && version < 80000;
+        self
     }
 
     pub fn stats(&self) -> Stats {
@@ -79,7 +89,10 @@ impl Writer {
         config: Vec<(String, String)>,
     ) {
         self.path = path.to_vec();
-        let (opts, warnings) = options::resolve(&self.script_options, &config);
+        let (mut opts, warnings) = options::resolve(&self.script_options, &config);
+        if self.unsigned_millis && opts.json.timestamps == TimestampFormat::Millis {
+            opts.json.timestamps = TimestampFormat::MillisUnsigned;
+        }
         for w in &warnings {
             report.warning(w);
         }

@@ -444,3 +444,23 @@ fn finish_returns_within_linger_when_nobody_listens() {
         start.elapsed()
     );
 }
+
+#[test]
+fn zeek_7_writes_ts_millis_unsigned() {
+    let sub = Subscriber::bind("tcp://127.0.0.1:*");
+    let report = Collected::default();
+    let mut w = Writer::new(kv(&[
+        ("endpoint", &sub.endpoint),
+        ("wait_for_subscribers", "10"),
+        ("json_timestamps", "JSON::TS_MILLIS"),
+    ]))
+    .for_zeek_version(70011);
+    w.init_with(&report, b"old", vec![field("ts", "time", "")], vec![]);
+    let rec = OwnedRecord::from_values(&[
+        json!({"t": "time", "v": format!("{:016x}", (-1.5f64).to_bits())}),
+    ])
+    .unwrap();
+    write(&mut w, &report, &rec);
+    assert_eq!(sub.recv()[1], br#"{"ts":18446744073709550116}"#);
+    w.finish_with(&report);
+}
