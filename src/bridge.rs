@@ -82,6 +82,18 @@ pub mod ffi {
         value: String,
     }
 
+    /// Counter increments since the last `take_counts` call, for Zeek's
+    /// telemetry (the shim adds them to its counters).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    struct Counts {
+        /// Records queued on the socket.
+        sent: u64,
+        /// Records that could not be published.
+        dropped: u64,
+        /// JSON bytes queued (frame 2).
+        bytes: u64,
+    }
+
     extern "Rust" {
         type Writer;
 
@@ -120,6 +132,10 @@ pub mod ffi {
         /// linger time for unsent messages.
         fn finish(self: &mut Writer, host: &Host, network_time: f64) -> bool;
 
+        /// Writer thread (`DoHeartbeat`, after `DoFinish`): what to add to
+        /// the telemetry counters since the last call.
+        fn take_counts(self: &mut Writer) -> Counts;
+
         /// The plugin version, from Cargo.toml (`1.0.0-dev` -> 1, 0, 0).
         fn version_major() -> i32;
         fn version_minor() -> i32;
@@ -138,7 +154,7 @@ pub mod ffi {
     }
 }
 
-pub use ffi::{FieldSpec, KeyValue, Kind, Slot};
+pub use ffi::{Counts, FieldSpec, KeyValue, Kind, Slot};
 
 /// Adapts the C++ host to the [`Report`] trait the core uses.
 struct HostReport<'a>(&'a ffi::Host);

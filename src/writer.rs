@@ -1,7 +1,7 @@
 //! One Zeek writer (one log path of one filter): options -> encoder ->
 //! publisher. The bridge calls these methods from the writer's own thread.
 
-use crate::bridge::{FieldSpec, Slot};
+use crate::bridge::{Counts, FieldSpec, Slot};
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
 use crate::options::{self, Options};
@@ -43,6 +43,8 @@ pub struct Writer {
     path: Vec<u8>,
     buf: Vec<u8>,
     stats: Stats,
+    /// `stats` as of the last `take_counts`.
+    reported: Stats,
     /// A failure kind already reported (each is reported once per writer).
     reported_encode_error: bool,
     reported_send_error: bool,
@@ -58,6 +60,7 @@ impl Writer {
             path: Vec::new(),
             buf: Vec::with_capacity(4096),
             stats: Stats::default(),
+            reported: Stats::default(),
             reported_encode_error: false,
             reported_send_error: false,
         }
@@ -177,6 +180,18 @@ impl Writer {
                 "{} of {} records were not published",
                 s.dropped, s.written
             ));
+        }
+    }
+
+    /// Counter increments since the previous call (for Zeek's telemetry).
+    pub fn take_counts(&mut self) -> Counts {
+        let s = self.stats;
+        let r = self.reported;
+        self.reported = s;
+        Counts {
+            sent: s.sent - r.sent,
+            dropped: s.dropped - r.dropped,
+            bytes: s.bytes - r.bytes,
         }
     }
 
