@@ -21,8 +21,9 @@ module LogZeroMQ;
 
 export {
 	## ZeroMQ endpoint of the subscriber: ``transport://address``, e.g.
-	## ``tcp://localhost:1234`` or ``ipc:///var/run/zeek-logs.sock``.
-	## Zeek connects to it; the subscriber binds it. An empty string (the
+	## ``tcp://localhost:1234``, ``tcp://[::1]:1234`` or
+	## ``ipc:///var/run/zeek-logs.sock``. Zeek connects to it and the
+	## subscriber binds it, unless :zeek:see:`LogZeroMQ::bind` is set. An empty string (the
 	## default) leaves the plugin inactive: ``NCSA/ZeroMQWriter`` then adds
 	## no filters. Per-filter ``$config`` key: ``endpoint``.
 	const endpoint: string = "" &redef;
@@ -63,6 +64,40 @@ export {
 	## Per-filter ``$config`` key: ``json_include_unset_fields``
 	## (``"T"``/``"F"``).
 	const json_include_unset_fields: bool = F &redef;
+
+	## What a writer does when a subscriber is :zeek:see:`LogZeroMQ::zmq_hwm`
+	## messages behind.
+	type OverflowPolicy: enum {
+		## Drop the record, count it, and report the drops (at most once
+		## per :zeek:see:`LogZeroMQ::drop_report_interval` per path).
+		DROP,
+		## Wait until the record can be queued (at most
+		## :zeek:see:`LogZeroMQ::block_timeout`): back-pressure into the
+		## writer's queue, nothing lost while a subscriber is connected.
+		BLOCK,
+	};
+
+	## What to do when a subscriber falls behind; see
+	## :zeek:see:`LogZeroMQ::OverflowPolicy`. Per-filter ``$config`` key:
+	## ``overflow_policy`` (``"LogZeroMQ::BLOCK"``).
+	const overflow_policy: OverflowPolicy = DROP &redef;
+
+	## With :zeek:see:`LogZeroMQ::BLOCK`: how long a record may wait before
+	## it is counted as dropped after all. Zero (the default) waits forever.
+	## Per-filter ``$config`` key: ``block_timeout``.
+	const block_timeout: interval = 0sec &redef;
+
+	## At most one warning per log path and interval reports the records
+	## dropped since the previous one. Per-filter ``$config`` key:
+	## ``drop_report_interval``.
+	const drop_report_interval: interval = 1min &redef;
+
+	## If true, Zeek binds :zeek:see:`LogZeroMQ::endpoint` (e.g.
+	## ``tcp://*:5555``) and any number of subscribers connect to it; all
+	## writers with the same endpoint share the one bound socket. If false
+	## (the default), Zeek connects to a subscriber that binds.
+	## Per-filter ``$config`` key: ``bind`` (``"T"``/``"F"``).
+	const bind: bool = F &redef;
 
 	## The log streams to publish. If empty (the default), all streams are
 	## published, except those in :zeek:see:`LogZeroMQ::excluded_log_ids`.

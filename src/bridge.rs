@@ -249,7 +249,10 @@ impl Writer {
     }
 
     fn heartbeat(&mut self, host: &ffi::Host, _network_time: f64, _current_time: f64) -> bool {
-        guarded(self, host, true, |_, _| true)
+        guarded(self, host, true, |w, r| {
+            w.heartbeat_with(r);
+            true
+        })
     }
 
     fn finish(&mut self, host: &ffi::Host, _network_time: f64) -> bool {

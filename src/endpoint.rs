@@ -25,6 +25,34 @@ pub fn validate_connect(endpoint: &str) -> Result<(), String> {
     }
 }
 
+/// Validates an endpoint Zeek binds: `tcp://host:port` (host `*`, an
+/// address, a bracketed IPv6 address or an interface name; port a number)
+/// or `ipc://path`. Whether the address is usable only `bind` can tell.
+pub fn validate_bind(endpoint: &str) -> Result<(), String> {
+    let Some((transport, address)) = endpoint.split_once("://") else {
+        return Err("no transport: expected tcp://host:port or ipc://path".into());
+    };
+    match transport {
+        "tcp" => {
+            let Some((host, port)) = address.rsplit_once(':') else {
+                return Err("tcp:// needs host:port (e.g. tcp://*:5555)".into());
+            };
+            if host.is_empty() {
+                return Err("tcp:// needs a host or * (e.g. tcp://*:5555)".into());
+            }
+            match port.parse::<u16>() {
+                Ok(p) if p > 0 => Ok(()),
+                _ => Err(format!("bad port \"{port}\": expected 1-65535")),
+            }
+        }
+        "ipc" if !address.is_empty() => Ok(()),
+        "ipc" => Err("ipc:// needs a path".into()),
+        other => Err(format!(
+            "unsupported transport \"{other}\": use tcp://host:port or ipc://path"
+        )),
+    }
+}
+
 fn validate_tcp(address: &str) -> Result<(), String> {
     // libzmq accepts "source;destination"; the destination is what matters.
     let dest = address.rsplit(';').next().unwrap_or(address);
@@ -51,7 +79,30 @@ fn validate_tcp(address: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::validate_connect;
+    use super::{validate_bind, validate_connect};
+
+    #[test]
+    fn bind_endpoints() {
+        for e in [
+            "tcp://*:5555",
+            "tcp://127.0.0.1:5555",
+            "tcp://[::1]:5555",
+            "tcp://eth0:5555",
+            "ipc:///tmp/x",
+        ] {
+            assert_eq!(validate_bind(e), Ok(()), "{e}");
+        }
+        for (e, why) in [
+            ("*:5555", "no transport"),
+            ("tcp://*", "host:port"),
+            ("tcp://:5555", "needs a host"),
+            ("tcp://*:0", "bad port"),
+            ("udp://*:1", "unsupported"),
+        ] {
+            let err = validate_bind(e).unwrap_err();
+            assert!(err.contains(why), "{e}: {err}");
+        }
+    }
 
     #[test]
     fn good() {

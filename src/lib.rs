@@ -3,11 +3,12 @@
 //! Zeek's own JSON logs.
 //!
 //! The data path, top to bottom: the C++ shim (`shim/`) -> [`bridge`] ->
-//! [`writer`] -> [`encoder`] -> [`publisher`] -> the ZeroMQ socket.
+//! [`writer`] -> [`encoder`] -> [`publisher`] -> [`channel`] (the socket).
 //! [`options`] resolves script options and a filter's `$config`;
 //! [`endpoint`] validates endpoints before libzmq sees them.
 
 pub mod bridge;
+pub mod channel;
 pub mod dump;
 pub mod encoder;
 pub mod endpoint;

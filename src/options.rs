@@ -19,7 +19,21 @@ pub const SCRIPT_OPTIONS: &[&str] = &[
     "wait_for_subscribers",
     "json_timestamps",
     "json_include_unset_fields",
+    "overflow_policy",
+    "block_timeout",
+    "drop_report_interval",
+    "bind",
 ];
+
+/// `LogZeroMQ::OverflowPolicy`: what a writer does when a subscriber is
+/// `zmq_hwm` messages behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverflowPolicy {
+    /// Drop the record and count it.
+    Drop,
+    /// Wait until it can be queued (at most `block_timeout`).
+    Block,
+}
 
 /// Everything a writer needs to know.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +50,13 @@ pub struct Options {
     /// Hold the first record until a subscription arrived or this passed.
     pub wait_for_subscribers: Duration,
     pub json: JsonOptions,
+    pub overflow: OverflowPolicy,
+    /// With `Block`: how long a record may wait; zero = forever.
+    pub block_timeout: Duration,
+    /// At most one drop warning per path per interval.
+    pub drop_report_interval: Duration,
+    /// Bind the endpoint (subscribers connect) instead of connecting.
+    pub bind: bool,
 }
 
 impl Default for Options {
@@ -47,6 +68,10 @@ impl Default for Options {
             connect_pause_ms: 0,
             wait_for_subscribers: Duration::ZERO,
             json: JsonOptions::default(),
+            overflow: OverflowPolicy::Drop,
+            block_timeout: Duration::ZERO,
+            drop_report_interval: Duration::from_secs(60),
+            bind: false,
         }
     }
 }
@@ -133,6 +158,42 @@ const DEFS: &[OptionDef] = &[
         config: &["json_include_unset_fields"],
         expected: "T or F",
         set: |o, v| parse_bool(v).map(|b| o.json.include_unset = b).is_some(),
+    },
+    OptionDef {
+        script: "overflow_policy",
+        config: &["overflow_policy"],
+        expected: "LogZeroMQ::DROP or LogZeroMQ::BLOCK",
+        set: |o, v| {
+            let policy = match v.trim().trim_start_matches("LogZeroMQ::") {
+                "DROP" => OverflowPolicy::Drop,
+                "BLOCK" => OverflowPolicy::Block,
+                _ => return false,
+            };
+            o.overflow = policy;
+            true
+        },
+    },
+    OptionDef {
+        script: "block_timeout",
+        config: &["block_timeout"],
+        expected: "an interval (e.g. \"5 secs\" or seconds as a number)",
+        set: |o, v| parse_interval(v).map(|d| o.block_timeout = d).is_some(),
+    },
+    OptionDef {
+        script: "drop_report_interval",
+        config: &["drop_report_interval"],
+        expected: "an interval (e.g. \"1 min\" or seconds as a number)",
+        set: |o, v| {
+            parse_interval(v)
+                .map(|d| o.drop_report_interval = d)
+                .is_some()
+        },
+    },
+    OptionDef {
+        script: "bind",
+        config: &["bind"],
+        expected: "T or F",
+        set: |o, v| parse_bool(v).map(|b| o.bind = b).is_some(),
     },
 ];
 

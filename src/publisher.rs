@@ -1,82 +1,164 @@
-//! The ZeroMQ side: one socket per writer, sending `[path, json]`.
+//! Where a writer's messages go: its own connected socket, or the one
+//! socket all writers share for a bound endpoint.
 //!
-//! Each writer gets its own context, so that closing it in `DoFinish` waits
-//! for its unsent messages for at most `zmq_linger` and no longer. The socket
-//! is an XPUB: to subscribers it is exactly a PUB socket, and it lets the
-//! writer see subscriptions arrive (`wait_for_subscribers`).
+//! - Connect mode (default): each writer has its own context and socket, so
+//!   closing it in `DoFinish` waits for that writer's unsent messages for at
+//!   most `zmq_linger`, and the write path takes no lock.
+//! - Bind mode: an endpoint can be bound once per process, so the first
+//!   writer to use it binds it and every writer with the same endpoint shares
+//!   that socket behind a mutex (ZeroMQ sockets may move between threads
+//!   with a full memory barrier, which the mutex provides). The socket closes,
+//!   with linger, when the last of them finishes.
 
-use crate::options::Options;
+use crate::channel::{Channel, Sent};
+use crate::options::{Options, OverflowPolicy};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 pub struct Publisher {
-    socket: zmq::Socket,
+    target: Target,
+    policy: OverflowPolicy,
+    block_timeout: Duration,
+}
+
+enum Target {
+    Connected(Channel),
+    Bound(Arc<BoundEndpoint>),
+}
+
+/// A bound socket shared by every writer with the same endpoint.
+struct BoundEndpoint {
+    endpoint: String,
+    channel: Mutex<Channel>,
+}
+
+impl BoundEndpoint {
+    fn channel(&self) -> MutexGuard<'_, Channel> {
+        // A panic elsewhere while holding the lock leaves the socket usable.
+        self.channel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The bound endpoints in use in this process.
+static BOUND: Mutex<Vec<Weak<BoundEndpoint>>> = Mutex::new(Vec::new());
+
+fn shared_bound(opts: &Options) -> Result<Arc<BoundEndpoint>, String> {
+    let mut registry = BOUND.lock().unwrap_or_else(|e| e.into_inner());
+    registry.retain(|w| w.strong_count() > 0);
+    if let Some(existing) = registry
+        .iter()
+        .filter_map(Weak::upgrade)
+        .find(|b| b.endpoint == opts.endpoint)
+    {
+        return Ok(existing);
+    }
+    let ctx = zmq::Context::new();
+    let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
+    channel
+        .socket()
+        .bind(&opts.endpoint)
+        .map_err(|e| format!("cannot bind \"{}\": {e}", opts.endpoint))?;
+    let bound = Arc::new(BoundEndpoint {
+        endpoint: opts.endpoint.clone(),
+        channel: Mutex::new(channel),
+    });
+    registry.push(Arc::downgrade(&bound));
+    Ok(bound)
 }
 
 impl Publisher {
-    /// Creates the socket and connects it to `opts.endpoint` (already
-    /// validated), applying hwm and linger, then the connect pause and the
-    /// wait for subscribers.
-    pub fn connect(opts: &Options) -> Result<Publisher, String> {
-        let ctx = zmq::Context::new();
-        ctx.set_io_threads(1)
-            .map_err(|e| format!("cannot configure ZeroMQ: {e}"))?;
-        let socket = ctx
-            .socket(zmq::XPUB)
-            .map_err(|e| format!("cannot create a ZeroMQ socket: {e}"))?;
-        socket
-            .set_sndhwm(opts.hwm)
-            .and_then(|_| socket.set_linger(opts.linger_ms))
-            .and_then(|_| socket.set_ipv6(true))
-            .map_err(|e| format!("cannot set socket options: {e}"))?;
-        socket
-            .connect(&opts.endpoint)
-            .map_err(|e| format!("cannot connect to \"{}\": {e}", opts.endpoint))?;
-        let publisher = Publisher { socket };
+    /// Connects to, or binds (`opts.bind`), `opts.endpoint` (already
+    /// validated); then applies the connect pause and waits for a
+    /// subscriber of `path` as the options say.
+    pub fn open(opts: &Options, path: &[u8]) -> Result<Publisher, String> {
+        let target = if opts.bind {
+            Target::Bound(shared_bound(opts)?)
+        } else {
+            let ctx = zmq::Context::new();
+            ctx.set_io_threads(1)
+                .map_err(|e| format!("cannot configure ZeroMQ: {e}"))?;
+            let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
+            channel
+                .socket()
+                .connect(&opts.endpoint)
+                .map_err(|e| format!("cannot connect to \"{}\": {e}", opts.endpoint))?;
+            Target::Connected(channel)
+        };
+        let mut publisher = Publisher {
+            target,
+            policy: opts.overflow,
+            block_timeout: opts.block_timeout,
+        };
         if opts.connect_pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
         }
         if !opts.wait_for_subscribers.is_zero() {
-            publisher.wait_for_subscriber(opts.wait_for_subscribers);
+            publisher.wait_for_subscriber(path, opts.wait_for_subscribers);
         }
         Ok(publisher)
     }
 
-    /// Waits until a subscription arrives or `timeout` passes; returns
-    /// whether one arrived.
-    pub fn wait_for_subscriber(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let ms = left.as_millis().min(i64::MAX as u128) as i64;
-            match self.socket.poll(zmq::POLLIN, ms) {
-                Ok(n) if n > 0 => {
-                    if let Ok(msg) = self.socket.recv_bytes(zmq::DONTWAIT) {
-                        if msg.first() == Some(&1) {
-                            return true;
-                        }
+    fn with_channel<T>(&mut self, f: impl FnOnce(&mut Channel) -> T) -> T {
+        match &mut self.target {
+            Target::Connected(c) => f(c),
+            Target::Bound(b) => f(&mut b.channel()),
+        }
+    }
+
+    /// Waits until a subscriber of `path` is there or `timeout` passed.
+    pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration) -> bool {
+        match &mut self.target {
+            Target::Connected(c) => c.wait_for_subscriber(path, timeout),
+            Target::Bound(b) => {
+                // Short turns, so that other writers can use the socket.
+                let deadline = Instant::now() + timeout;
+                loop {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if b.channel()
+                        .wait_for_subscriber(path, left.min(Duration::from_millis(20)))
+                    {
+                        return true;
+                    }
+                    if left.is_zero() {
+                        return false;
                     }
                 }
-                Ok(_) => return false,
-                Err(zmq::Error::EINTR) => {}
-                Err(_) => return false,
-            }
-            if Instant::now() >= deadline {
-                return false;
             }
         }
     }
 
-    /// Queues one message `[path, json]`.
-    pub fn send(&self, path: &[u8], json: &[u8]) -> Result<(), zmq::Error> {
-        self.socket.send(path, zmq::SNDMORE)?;
-        self.socket.send(json, 0)
+    /// Reads pending subscription changes (call now and then when idle).
+    pub fn refresh(&mut self) {
+        self.with_channel(|c| c.drain_subscriptions());
     }
 
-    /// Closes the socket and its context: returns once every queued message
-    /// was handed to the network or the linger time passed.
+    /// Queues `[path, json]` under the overflow policy: with `Drop` one try;
+    /// with `Block` retries until it is queued or `block_timeout` passed.
+    pub fn send(&mut self, path: &[u8], json: &[u8]) -> Result<Sent, zmq::Error> {
+        let first = self.with_channel(|c| c.try_send(path, json))?;
+        if first != Sent::Full || self.policy == OverflowPolicy::Drop {
+            return Ok(first);
+        }
+        let deadline = (!self.block_timeout.is_zero()).then(|| Instant::now() + self.block_timeout);
+        let mut pause = Duration::from_micros(20);
+        loop {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(Sent::Full);
+            }
+            // XPUB never reports writability, so back off and retry.
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(5));
+            let again = self.with_channel(|c| c.try_send(path, json))?;
+            if again != Sent::Full {
+                return Ok(again);
+            }
+        }
+    }
+
+    /// Closes the socket: connect mode waits here (at most the linger time)
+    /// for queued messages; a shared bound socket closes, the same way, when
+    /// its last writer lets go of it.
     pub fn close(self) {
-        // Dropping the socket drops the last reference to its context,
-        // whose termination honours ZMQ_LINGER.
-        drop(self.socket);
+        drop(self.target);
     }
 }

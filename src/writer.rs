@@ -1,23 +1,34 @@
 //! One Zeek writer (one log path of one filter): options -> encoder ->
-//! publisher. The bridge calls these methods from the writer's own thread.
+//! publisher, with the counters and the drop reports. The bridge calls these
+//! methods from the writer's own thread.
 
 use crate::bridge::{Counts, FieldSpec, Slot};
+use crate::channel::Sent;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
-use crate::options::{self, Options};
+use crate::options::{self, Options, OverflowPolicy};
 use crate::publisher::Publisher;
 use crate::report::Report;
+use std::time::Instant;
 
-/// Per-writer counters.
+/// Per-writer counters. Always `written == sent + dropped`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Records Zeek handed to this writer.
     pub written: u64,
-    /// Records queued on the socket.
+    /// Records queued on the socket for at least one subscriber.
     pub sent: u64,
-    /// Records that could not be published (bad record, socket error,
-    /// inactive writer).
+    /// Records not published, for whatever reason (the sum of the next
+    /// four, plus those of an inactive writer).
     pub dropped: u64,
+    /// ... because a subscriber was `zmq_hwm` messages behind.
+    pub dropped_full: u64,
+    /// ... because no subscriber was there to receive them.
+    pub dropped_no_subscriber: u64,
+    /// ... because the record could not be encoded.
+    pub dropped_bad_record: u64,
+    /// ... because the socket failed.
+    pub dropped_error: u64,
     /// JSON bytes queued (frame 2 only).
     pub bytes: u64,
 }
@@ -27,12 +38,15 @@ enum State {
     Created,
     /// Not publishing: the configuration was unusable (reported at init).
     Inactive,
-    Active {
-        encoder: Encoder,
-        publisher: Publisher,
-    },
+    Active(Box<Active>),
     /// Finished, or stopped after an internal error.
     Stopped,
+}
+
+struct Active {
+    encoder: Encoder,
+    publisher: Publisher,
+    opts: Options,
 }
 
 pub struct Writer {
@@ -44,7 +58,10 @@ pub struct Writer {
     buf: Vec<u8>,
     stats: Stats,
     /// `stats` as of the last `take_counts`.
-    reported: Stats,
+    counted: Stats,
+    /// Drops reported so far, and when the last report was.
+    drops_reported: u64,
+    last_drop_report: Option<Instant>,
     /// A failure kind already reported (each is reported once per writer).
     reported_encode_error: bool,
     reported_send_error: bool,
@@ -60,7 +77,9 @@ impl Writer {
             path: Vec::new(),
             buf: Vec::with_capacity(4096),
             stats: Stats::default(),
-            reported: Stats::default(),
+            counted: Stats::default(),
+            drops_reported: 0,
+            last_drop_report: None,
             reported_encode_error: false,
             reported_send_error: false,
         }
@@ -79,10 +98,10 @@ impl Writer {
 
     /// True when init succeeded and the writer publishes.
     pub fn is_active(&self) -> bool {
-        matches!(self.state, State::Active { .. })
+        matches!(self.state, State::Active(_))
     }
 
-    /// `DoInit`: resolves options, validates the endpoint and connects.
+    /// `DoInit`: resolves options, validates the endpoint, connects or binds.
     /// Problems are reported; a writer that cannot publish stays inactive.
     pub fn init_with(
         &mut self,
@@ -93,17 +112,18 @@ impl Writer {
     ) {
         self.path = path.to_vec();
         let (mut opts, warnings) = options::resolve(&self.script_options, &config);
-        if self.unsigned_millis && opts.json.timestamps == TimestampFormat::Millis {
-            opts.json.timestamps = TimestampFormat::MillisUnsigned;
-        }
         for w in &warnings {
             report.warning(w);
         }
-        self.state = match Self::connect(&opts) {
-            Ok(publisher) => State::Active {
+        if self.unsigned_millis && opts.json.timestamps == TimestampFormat::Millis {
+            opts.json.timestamps = TimestampFormat::MillisUnsigned;
+        }
+        self.state = match Self::open(&opts, path) {
+            Ok(publisher) => State::Active(Box::new(Active {
                 encoder: Encoder::new(&fields, opts.json),
                 publisher,
-            },
+                opts,
+            })),
             Err(why) => {
                 report.error(&why);
                 State::Inactive
@@ -111,19 +131,24 @@ impl Writer {
         };
     }
 
-    fn connect(opts: &Options) -> Result<Publisher, String> {
+    fn open(opts: &Options, path: &[u8]) -> Result<Publisher, String> {
         if opts.endpoint.is_empty() {
             return Err("no endpoint: set LogZeroMQ::endpoint or the filter's \
                         $config[\"endpoint\"]; not publishing this log"
                 .into());
         }
-        endpoint::validate_connect(&opts.endpoint).map_err(|why| {
+        let check = if opts.bind {
+            endpoint::validate_bind(&opts.endpoint)
+        } else {
+            endpoint::validate_connect(&opts.endpoint)
+        };
+        check.map_err(|why| {
             format!(
                 "bad endpoint \"{}\": {why}; not publishing this log",
                 opts.endpoint
             )
         })?;
-        Publisher::connect(opts).map_err(|why| format!("{why}; not publishing this log"))
+        Publisher::open(opts, path).map_err(|why| format!("{why}; not publishing this log"))
     }
 
     /// `DoWrite`: encodes and publishes one record.
@@ -133,13 +158,14 @@ impl Writer {
     /// [`Encoder::encode`]).
     pub unsafe fn write_with(&mut self, report: &dyn Report, slots: &[Slot]) {
         self.stats.written += 1;
-        let State::Active { encoder, publisher } = &self.state else {
+        let State::Active(active) = &mut self.state else {
             self.stats.dropped += 1;
             return;
         };
         self.buf.clear();
-        if let Err(e) = encoder.encode(slots, &mut self.buf) {
+        if let Err(e) = active.encoder.encode(slots, &mut self.buf) {
             self.stats.dropped += 1;
+            self.stats.dropped_bad_record += 1;
             if !self.reported_encode_error {
                 self.reported_encode_error = true;
                 report.error(&format!(
@@ -148,13 +174,16 @@ impl Writer {
             }
             return;
         }
-        match publisher.send(&self.path, &self.buf) {
-            Ok(()) => {
+        match active.publisher.send(&self.path, &self.buf) {
+            Ok(Sent::Queued) => {
                 self.stats.sent += 1;
                 self.stats.bytes += self.buf.len() as u64;
+                return;
             }
+            Ok(Sent::Full) => self.stats.dropped_full += 1,
+            Ok(Sent::NoSubscriber) => self.stats.dropped_no_subscriber += 1,
             Err(e) => {
-                self.stats.dropped += 1;
+                self.stats.dropped_error += 1;
                 if !self.reported_send_error {
                     self.reported_send_error = true;
                     report.error(&format!(
@@ -163,35 +192,84 @@ impl Writer {
                 }
             }
         }
+        self.stats.dropped += 1;
+        self.report_drops(report, false);
     }
 
-    /// `DoFinish`: closes the socket (waiting at most the linger time) and
-    /// reports what could not be published.
-    pub fn finish_with(&mut self, report: &dyn Report) {
-        let state = std::mem::replace(&mut self.state, State::Stopped);
-        let was_inactive = matches!(state, State::Inactive);
-        if let State::Active { publisher, .. } = state {
-            publisher.close();
+    /// Warns about drops not yet reported, at most once per
+    /// `drop_report_interval` (or now, when `finishing`).
+    fn report_drops(&mut self, report: &dyn Report, finishing: bool) {
+        let State::Active(active) = &self.state else {
+            return;
+        };
+        let new = self.stats.dropped - self.drops_reported;
+        if new == 0 {
+            return;
         }
+        let now = Instant::now();
+        let due = self
+            .last_drop_report
+            .is_none_or(|t| now.duration_since(t) >= active.opts.drop_report_interval);
+        if !due && !finishing {
+            return;
+        }
+        let o = &active.opts;
+        let s = &self.stats;
+        let advice = match o.overflow {
+            OverflowPolicy::Drop => "; LogZeroMQ::overflow_policy = LogZeroMQ::BLOCK avoids this",
+            OverflowPolicy::Block => "",
+        };
+        report.warning(&format!(
+            "dropped {new} records since the last report ({} of {} in all): \
+             {} with no subscriber, {} with a subscriber {} messages behind \
+             (LogZeroMQ::zmq_hwm = {}{advice})",
+            s.dropped, s.written, s.dropped_no_subscriber, s.dropped_full, o.hwm, o.hwm,
+        ));
+        self.drops_reported = self.stats.dropped;
+        self.last_drop_report = Some(now);
+    }
+
+    /// `DoHeartbeat` (about once a second): reads subscription changes and
+    /// reports drops that are due.
+    pub fn heartbeat_with(&mut self, report: &dyn Report) {
+        if let State::Active(active) = &mut self.state {
+            active.publisher.refresh();
+        }
+        self.report_drops(report, false);
+    }
+
+    /// `DoFinish`: reports what is left to report, then closes the socket
+    /// (waiting at most the linger time for queued messages).
+    pub fn finish_with(&mut self, report: &dyn Report) {
         let s = self.stats;
-        // An inactive writer already said at init that it publishes nothing.
-        if s.dropped > 0 && !was_inactive {
-            report.warning(&format!(
-                "{} of {} records were not published",
-                s.dropped, s.written
-            ));
+        if let State::Active(_) = self.state {
+            if s.dropped > 0 {
+                report.info(&format!(
+                    "published {} of {} records, dropped {} ({} with no subscriber, \
+                     {} with a slow subscriber, {} unencodable, {} on socket errors)",
+                    s.sent,
+                    s.written,
+                    s.dropped,
+                    s.dropped_no_subscriber,
+                    s.dropped_full,
+                    s.dropped_bad_record,
+                    s.dropped_error
+                ));
+            }
+        }
+        if let State::Active(active) = std::mem::replace(&mut self.state, State::Stopped) {
+            active.publisher.close();
         }
     }
 
     /// Counter increments since the previous call (for Zeek's telemetry).
     pub fn take_counts(&mut self) -> Counts {
-        let s = self.stats;
-        let r = self.reported;
-        self.reported = s;
+        let (s, c) = (self.stats, self.counted);
+        self.counted = s;
         Counts {
-            sent: s.sent - r.sent,
-            dropped: s.dropped - r.dropped,
-            bytes: s.bytes - r.bytes,
+            sent: s.sent - c.sent,
+            dropped: s.dropped - c.dropped,
+            bytes: s.bytes - c.bytes,
         }
     }
 

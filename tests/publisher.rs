@@ -398,8 +398,12 @@ fn a_malformed_record_is_reported_once_and_counted() {
     assert_eq!(msgs.len(), 2, "{msgs:?}");
     assert_eq!(msgs[0].0, Level::Error);
     assert!(msgs[0].1.contains("cannot encode"));
-    assert_eq!(msgs[1].0, Level::Warning);
-    assert!(msgs[1].1.contains("2 of 3 records were not published"));
+    assert_eq!(msgs[1].0, Level::Info);
+    assert!(
+        msgs[1].1.contains("published 1 of 3 records, dropped 2")
+            && msgs[1].1.contains("2 unencodable"),
+        "{msgs:?}"
+    );
     assert_eq!(Kind::Count, kind_from_name("count"));
 }
 
