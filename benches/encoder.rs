@@ -1,0 +1,358 @@
+//! Encoder throughput on real Zeek records (`../shared/zeek-corpus`), with
+//! `serde_json` beside it as the reference point.
+//!
+//! ```sh
+//! cargo bench --bench encoder                 # full run
+//! BENCH_QUICK=1 cargo bench --bench encoder   # smoke run (~1 s per benchmark)
+//! cargo bench --bench encoder -- conn         # only groups matching "conn"
+//! ```
+//!
+//! Per case (a group `encode-<case>`), one iteration encodes every record of
+//! the case once, each into a cleared, reused buffer (as the writer does):
+//! - `zeek_encoder`: this crate's `Encoder::encode` from the slots the shim
+//!   builds, output checked byte-identical to Zeek's before measuring;
+//! - `serde_json_value`: `serde_json::to_writer` of a `serde_json::Value`
+//!   object built beforehand from the same records (addresses and subnets
+//!   already rendered to strings, doubles as `f64`, so serde_json only
+//!   walks a tree and formats numbers and strings);
+//! - `serde_json_struct` (conn only): `serde_json::to_writer` of a
+//!   `#[derive(Serialize)]` struct with the conn log's fields (`IpAddr`,
+//!   `u16` ports, `f64` times, `Option`s skipped when unset): what a
+//!   straightforward Rust implementation costs.
+//!
+//! The serde outputs are not Zeek's format (ryu doubles, sorted keys for the
+//! `Value`); they are the cost reference, not a substitute. Throughput is in
+//! records/s and in bytes/s of each function's own output.
+//!
+//! At the end a table of ratios measured in this run is printed.
+
+mod common;
+
+use common::{Dump, ENCODER_CASES};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::SystemTime;
+use zeek_zeromq_writer::dump::hex;
+use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
+
+/// A typed value as a straightforward Rust program would hold it.
+#[derive(Clone, Debug)]
+enum Val {
+    Bool(bool),
+    Int(i64),
+    Count(u64),
+    Double(f64),
+    Addr(IpAddr),
+    Subnet(IpAddr, u32),
+    Str(String),
+    List(Vec<Option<Val>>),
+}
+
+fn addr(s: &str) -> IpAddr {
+    let (fam, digits) = s.split_once(':').unwrap();
+    let raw = hex(digits).unwrap();
+    if fam == "4" {
+        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
+    } else {
+        IpAddr::V6(Ipv6Addr::from(
+            <[u8; 16]>::try_from(raw.as_slice()).unwrap(),
+        ))
+    }
+}
+
+/// A dump value (`{"t":..,"v":..}` or null) as a `Val`.
+fn val(v: &Json) -> Option<Val> {
+    if v.is_null() {
+        return None;
+    }
+    let x = &v["v"];
+    let f64_bits = || f64::from_bits(u64::from_str_radix(x.as_str().unwrap(), 16).unwrap());
+    Some(match v["t"].as_str().unwrap() {
+        "bool" => Val::Bool(x.as_bool().unwrap()),
+        "int" => Val::Int(x.as_str().unwrap().parse().unwrap()),
+        "count" => Val::Count(x.as_str().unwrap().parse().unwrap()),
+        "double" | "time" | "interval" => Val::Double(f64_bits()),
+        "port" => Val::Count(x["port"].as_u64().unwrap()),
+        "addr" => Val::Addr(addr(x.as_str().unwrap())),
+        "subnet" => {
+            let a = addr(x["prefix"].as_str().unwrap());
+            let len = x["len"].as_u64().unwrap() as u32;
+            Val::Subnet(a, if a.is_ipv4() { len - 96 } else { len })
+        }
+        "table" | "set" | "vector" => Val::List(x.as_array().unwrap().iter().map(val).collect()),
+        _ => Val::Str(String::from_utf8_lossy(&common::value_bytes(v)).into_owned()),
+    })
+}
+
+fn to_json(v: &Option<Val>) -> Json {
+    match v {
+        None => Json::Null,
+        Some(Val::Bool(b)) => Json::Bool(*b),
+        Some(Val::Int(i)) => Json::from(*i),
+        Some(Val::Count(c)) => Json::from(*c),
+        Some(Val::Double(d)) => serde_json::Number::from_f64(*d).map_or(Json::Null, Json::Number),
+        Some(Val::Addr(a)) => Json::String(a.to_string()),
+        Some(Val::Subnet(a, l)) => Json::String(format!("{a}/{l}")),
+        Some(Val::Str(s)) => Json::String(s.clone()),
+        Some(Val::List(l)) => Json::Array(l.iter().map(to_json).collect()),
+    }
+}
+
+/// The record as a `serde_json::Value` object (unset fields left out).
+fn record_value(d: &Dump, values: &[Json]) -> Json {
+    let mut m = Map::new();
+    for (f, v) in d.fields.iter().zip(values) {
+        let v = val(v);
+        if v.is_some() {
+            m.insert(f.name.clone(), to_json(&v));
+        }
+    }
+    Json::Object(m)
+}
+
+/// The conn log as a Rust program would declare it.
+#[derive(Serialize)]
+struct ConnLog {
+    ts: f64,
+    uid: String,
+    #[serde(rename = "id.orig_h")]
+    orig_h: IpAddr,
+    #[serde(rename = "id.orig_p")]
+    orig_p: u16,
+    #[serde(rename = "id.resp_h")]
+    resp_h: IpAddr,
+    #[serde(rename = "id.resp_p")]
+    resp_p: u16,
+    proto: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orig_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resp_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conn_state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local_orig: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local_resp: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missed_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orig_pkts: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orig_ip_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resp_pkts: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resp_ip_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tunnel_parents: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_proto: Option<u64>,
+}
+
+const CONN_FIELDS: [&str; 22] = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "conn_state",
+    "local_orig",
+    "local_resp",
+    "missed_bytes",
+    "history",
+    "orig_pkts",
+    "orig_ip_bytes",
+    "resp_pkts",
+    "resp_ip_bytes",
+    "tunnel_parents",
+    "ip_proto",
+];
+
+/// The records as `ConnLog`s; None unless the schema is exactly conn's.
+fn conn_logs(d: &Dump) -> Option<Vec<ConnLog>> {
+    let names: Vec<&str> = d.fields.iter().map(|f| f.name.as_str()).collect();
+    if names != CONN_FIELDS {
+        return None;
+    }
+    let s = |v: &Option<Val>| match v {
+        Some(Val::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let c = |v: &Option<Val>| match v {
+        Some(Val::Count(c)) => Some(*c),
+        _ => None,
+    };
+    let f = |v: &Option<Val>| match v {
+        Some(Val::Double(d)) => Some(*d),
+        _ => None,
+    };
+    let b = |v: &Option<Val>| match v {
+        Some(Val::Bool(b)) => Some(*b),
+        _ => None,
+    };
+    let a = |v: &Option<Val>| match v {
+        Some(Val::Addr(a)) => *a,
+        _ => panic!("conn address missing"),
+    };
+    let logs = d
+        .values
+        .iter()
+        .map(|values| {
+            let v: Vec<Option<Val>> = values.iter().map(val).collect();
+            ConnLog {
+                ts: f(&v[0]).unwrap(),
+                uid: s(&v[1]).unwrap(),
+                orig_h: a(&v[2]),
+                orig_p: c(&v[3]).unwrap() as u16,
+                resp_h: a(&v[4]),
+                resp_p: c(&v[5]).unwrap() as u16,
+                proto: s(&v[6]).unwrap(),
+                service: s(&v[7]),
+                duration: f(&v[8]),
+                orig_bytes: c(&v[9]),
+                resp_bytes: c(&v[10]),
+                conn_state: s(&v[11]),
+                local_orig: b(&v[12]),
+                local_resp: b(&v[13]),
+                missed_bytes: c(&v[14]),
+                history: s(&v[15]),
+                orig_pkts: c(&v[16]),
+                orig_ip_bytes: c(&v[17]),
+                resp_pkts: c(&v[18]),
+                resp_ip_bytes: c(&v[19]),
+                tunnel_parents: match &v[20] {
+                    Some(Val::List(l)) => Some(l.iter().filter_map(s).collect()),
+                    _ => None,
+                },
+                ip_proto: c(&v[21]),
+            }
+        })
+        .collect();
+    Some(logs)
+}
+
+/// Output bytes of serializing every item once.
+fn serde_bytes<T: Serialize>(items: &[T]) -> u64 {
+    items
+        .iter()
+        .map(|i| serde_json::to_vec(i).unwrap().len() as u64)
+        .sum()
+}
+
+fn bench_serde<T: Serialize>(c: &mut Criterion, group: &str, name: &str, items: &[T]) {
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::ElementsAndBytes {
+        elements: items.len() as u64,
+        bytes: serde_bytes(items),
+    });
+    let mut out = Vec::with_capacity(1 << 16);
+    g.bench_function(BenchmarkId::from_parameter(name), |b| {
+        b.iter(|| {
+            for item in items {
+                out.clear();
+                serde_json::to_writer(&mut out, black_box(item)).unwrap();
+                black_box(&out);
+            }
+        })
+    });
+    g.finish();
+}
+
+fn bench_case(c: &mut Criterion, d: &Dump) {
+    let group = format!("encode-{}", d.name);
+    let enc = Encoder::new(&d.fields, JsonOptions::default());
+    let mut out = Vec::with_capacity(1 << 16);
+    for (r, want) in d.records.iter().zip(&d.zeek) {
+        out.clear();
+        unsafe { enc.encode(&r.slots, &mut out) }.unwrap();
+        assert!(
+            out == *want,
+            "{}: encoder output differs from Zeek's:\n  zeek: {}\n  ours: {}",
+            d.name,
+            String::from_utf8_lossy(want),
+            String::from_utf8_lossy(&out)
+        );
+    }
+    let mut g = c.benchmark_group(&group);
+    g.throughput(Throughput::ElementsAndBytes {
+        elements: d.records.len() as u64,
+        bytes: d.json_bytes(),
+    });
+    g.bench_function(BenchmarkId::from_parameter("zeek_encoder"), |b| {
+        b.iter(|| {
+            for r in &d.records {
+                out.clear();
+                unsafe { enc.encode(black_box(&r.slots), &mut out) }.unwrap();
+                black_box(&out);
+            }
+        })
+    });
+    g.finish();
+
+    let values: Vec<Json> = d.values.iter().map(|v| record_value(d, v)).collect();
+    bench_serde(c, &group, "serde_json_value", &values);
+    if let Some(logs) = conn_logs(d) {
+        bench_serde(c, &group, "serde_json_struct", &logs);
+    }
+}
+
+fn main() {
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let started = SystemTime::now();
+    let mut c = common::criterion();
+    let mut cases = Vec::new();
+    for (name, files) in ENCODER_CASES {
+        let files = common::case_files(&dir, files);
+        match common::load(&dir, name, &files) {
+            Some(d) => cases.push(d),
+            None => eprintln!("skipping {name}: not in the corpus"),
+        }
+    }
+    for d in &cases {
+        bench_case(&mut c, d);
+    }
+    c.final_summary();
+
+    println!("\nSummary (this run; ratio = zeek_encoder throughput / reference throughput):");
+    println!("| case | records | zeek_encoder rec/s | MB/s | ns/record | vs serde_json_value | vs serde_json_struct |");
+    println!("|---|---|---|---|---|---|---|");
+    for d in &cases {
+        let group = format!("encode-{}", d.name);
+        let Some(ours) = common::estimate_ns(&group, "zeek_encoder", started) else {
+            continue;
+        };
+        let n = d.records.len() as f64;
+        let ratio = |f: &str| {
+            common::estimate_ns(&group, f, started)
+                .map_or("-".to_string(), |t| format!("{:.2}x", t / ours))
+        };
+        println!(
+            "| {} | {} | {:.2} M | {:.0} | {:.0} | {} | {} |",
+            d.name,
+            d.records.len(),
+            n / ours * 1e3,
+            d.json_bytes() as f64 / ours * 1e3,
+            ours / n,
+            ratio("serde_json_value"),
+            ratio("serde_json_struct"),
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! The publish path: corpus conn records encoded and sent by a real
+//! `Writer` to a live SUB subscriber over `ipc://` and `tcp://` loopback,
+//! beside the floor: the same pre-encoded bytes sent on the same socket type.
+//!
+//! ```sh
+//! cargo bench --bench publish                 # full run
+//! BENCH_QUICK=1 cargo bench --bench publish   # smoke run
+//! ```
+//!
+//! Groups `publish-ipc` and `publish-tcp`, each with:
+//! - `writer_send`: `Writer::write_with` (encode + send), driven as the
+//!   bridge drives it (and as `tests/publisher.rs` does), timed until the
+//!   last call returned: the cost on Zeek's writer thread;
+//! - `writer_delivered`: the same, timed until the subscriber received the
+//!   last record: end-to-end throughput;
+//! - `raw_send`, `raw_delivered`: the floor, the same records already
+//!   encoded (Zeek's bytes), sent as `[path, json]` on a plain XPUB socket
+//!   with the same high-water mark, connected to the same subscriber.
+//!
+//! The subscriber runs in its own thread sitting in `recv` (a bound SUB
+//! attaches a peer only while its thread calls into libzmq) and counts
+//! two-frame messages. After every timed batch the bench waits until it has
+//! received the batch and asserts it received exactly as many as were
+//! written; at the end it checks the writer's own counters (none dropped).
+//! All sockets use `hwm = 0`, so nothing is ever dropped for being behind.
+
+mod common;
+
+use common::Dump;
+use criterion::{BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+use zeek_zeromq_writer::report::Collected;
+use zeek_zeromq_writer::Writer;
+
+/// A SUB socket bound in its own thread, counting `[path, json]` messages.
+struct Subscriber {
+    endpoint: String,
+    received: Arc<AtomicU64>,
+    malformed: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Subscriber {
+    fn bind(addr: &str) -> Subscriber {
+        let (ep_tx, ep_rx) = mpsc::channel();
+        let received = Arc::new(AtomicU64::new(0));
+        let malformed = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, m, s) = (received.clone(), malformed.clone(), stop.clone());
+        let addr = addr.to_string();
+        let thread = thread::spawn(move || {
+            let ctx = zmq::Context::new();
+            let sock = ctx.socket(zmq::SUB).unwrap();
+            sock.set_subscribe(b"").unwrap();
+            sock.set_rcvhwm(0).unwrap();
+            sock.set_rcvtimeo(50).unwrap();
+            sock.set_linger(0).unwrap();
+            sock.bind(&addr).unwrap();
+            ep_tx
+                .send(sock.get_last_endpoint().unwrap().unwrap())
+                .unwrap();
+            let mut msg = zmq::Message::new();
+            let mut parts = 0;
+            while !s.load(Ordering::Relaxed) {
+                if sock.recv(&mut msg, 0).is_err() {
+                    continue;
+                }
+                parts += 1;
+                if msg.get_more() {
+                    continue;
+                }
+                if parts == 2 && !msg.is_empty() {
+                    r.fetch_add(1, Ordering::Release);
+                } else {
+                    m.fetch_add(1, Ordering::Relaxed);
+                }
+                parts = 0;
+            }
+        });
+        Subscriber {
+            endpoint: ep_rx.recv().unwrap(),
+            received,
+            malformed,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn count(&self) -> u64 {
+        self.received.load(Ordering::Acquire)
+    }
+
+    /// Waits until `n` messages in all have arrived; asserts no more than
+    /// `n` and none malformed.
+    fn wait_for(&self, n: u64) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.count() < n {
+            assert!(
+                Instant::now() < deadline,
+                "subscriber has {} of {n} messages after 60 s",
+                self.count()
+            );
+            thread::sleep(Duration::from_micros(50));
+        }
+        assert_eq!(self.count(), n, "subscriber received more than was sent");
+        assert_eq!(self.malformed.load(Ordering::Relaxed), 0);
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The floor: a plain XPUB socket (the writer's socket type) with the same
+/// high-water mark, sending pre-encoded `[path, json]`.
+struct RawPublisher {
+    _ctx: zmq::Context,
+    socket: zmq::Socket,
+}
+
+impl RawPublisher {
+    fn connect(endpoint: &str) -> RawPublisher {
+        let ctx = zmq::Context::new();
+        ctx.set_io_threads(1).unwrap();
+        let socket = ctx.socket(zmq::XPUB).unwrap();
+        socket.set_sndhwm(0).unwrap();
+        socket.set_linger(2000).unwrap();
+        socket.connect(endpoint).unwrap();
+        // The subscription message says the subscriber is attached.
+        socket.set_rcvtimeo(10_000).unwrap();
+        let sub = socket.recv_bytes(0).expect("no subscription within 10 s");
+        assert_eq!(sub.first(), Some(&1));
+        RawPublisher { _ctx: ctx, socket }
+    }
+
+    fn send(&self, path: &[u8], json: &[u8]) {
+        self.socket.send(path, zmq::SNDMORE).unwrap();
+        self.socket.send(json, 0).unwrap();
+    }
+}
+
+/// A writer for `d`'s schema connected to `endpoint`, as the tests set one up.
+fn writer(report: &Collected, d: &Dump, endpoint: &str) -> Writer {
+    let mut w = Writer::new(kv(&[
+        ("endpoint", endpoint),
+        ("zmq_linger", "2000"),
+        ("wait_for_subscribers", "10"),
+    ]));
+    w.init_with(
+        report,
+        d.path.as_bytes(),
+        d.fields.clone(),
+        kv(&[("hwm", "0")]),
+    );
+    assert!(w.is_active(), "writer not active: {:?}", report.take());
+    w
+}
+
+/// Times `iters` sends with `send(i)`, waits for the subscriber to have them
+/// all; returns the time to the last send, or to the last delivery.
+fn timed(
+    sub: &Subscriber,
+    total: &mut u64,
+    iters: u64,
+    delivered: bool,
+    mut send: impl FnMut(usize),
+) -> Duration {
+    let start = Instant::now();
+    for i in 0..iters {
+        send(i as usize);
+    }
+    let sent = start.elapsed();
+    *total += iters;
+    sub.wait_for(*total);
+    if delivered {
+        start.elapsed()
+    } else {
+        sent
+    }
+}
+
+fn bench_transport(c: &mut Criterion, d: &Dump, transport: &str, addr: &str) {
+    let sub = Subscriber::bind(addr);
+    let n = d.records.len();
+    let mut g = c.benchmark_group(format!("publish-{transport}"));
+    g.throughput(Throughput::ElementsAndBytes {
+        elements: 1,
+        bytes: d.json_bytes() / n as u64,
+    });
+
+    let report = Collected::default();
+    let mut w = writer(&report, d, &sub.endpoint);
+    let mut total = 0u64;
+    for delivered in [false, true] {
+        let name = if delivered {
+            "writer_delivered"
+        } else {
+            "writer_send"
+        };
+        g.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter_custom(|iters| {
+                timed(&sub, &mut total, iters, delivered, |i| unsafe {
+                    w.write_with(&report, black_box(&d.records[i % n].slots))
+                })
+            })
+        });
+    }
+    w.finish_with(&report);
+    let s = w.stats();
+    assert_eq!(
+        (s.written, s.sent, s.dropped),
+        (total, total, 0),
+        "writer counters"
+    );
+    assert!(report.take().is_empty());
+
+    let raw = RawPublisher::connect(&sub.endpoint);
+    let path = d.path.as_bytes();
+    for delivered in [false, true] {
+        let name = if delivered {
+            "raw_delivered"
+        } else {
+            "raw_send"
+        };
+        g.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter_custom(|iters| {
+                timed(&sub, &mut total, iters, delivered, |i| {
+                    raw.send(path, black_box(&d.zeek[i % n]))
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+fn main() {
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let files = common::all_dumps_named(&dir, "conn");
+    let Some(d) = common::load(&dir, "conn-all", &files) else {
+        eprintln!("SKIPPED: no conn records in the corpus");
+        return;
+    };
+    let started = SystemTime::now();
+    let mut c = common::criterion();
+    let ipc_dir = std::env::temp_dir().join(format!("zmqwriter-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&ipc_dir).unwrap();
+    let transports = [
+        ("ipc", format!("ipc://{}/publish.sock", ipc_dir.display())),
+        ("tcp", "tcp://127.0.0.1:*".to_string()),
+    ];
+    for (name, addr) in &transports {
+        bench_transport(&mut c, &d, name, addr);
+    }
+    c.final_summary();
+    let _ = std::fs::remove_dir_all(&ipc_dir);
+
+    println!(
+        "\nSummary (this run, {} conn records cycled; ratio = writer time / raw time, lower is better):",
+        d.records.len()
+    );
+    println!("| transport | writer_send ns/rec | raw_send ns/rec | ratio | writer_delivered ns/rec | raw_delivered ns/rec | ratio |");
+    println!("|---|---|---|---|---|---|---|");
+    for (name, _) in &transports {
+        let group = format!("publish-{name}");
+        let e = |f: &str| common::estimate_ns(&group, f, started);
+        let cell = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0}"));
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{:.2}x", a / b),
+            _ => "-".to_string(),
+        };
+        let (ws, rs) = (e("writer_send"), e("raw_send"));
+        let (wd, rd) = (e("writer_delivered"), e("raw_delivered"));
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            cell(ws),
+            cell(rs),
+            ratio(ws, rs),
+            cell(wd),
+            cell(rd),
+            ratio(wd, rd)
+        );
+    }
+}
