@@ -11,6 +11,15 @@
 // - ODesc::Size() is new in 8.0, where Len() is deprecated: the one #if.
 // - MsgThread::Error/Warning/Info(const char*) are public and non-const.
 // - TransportProto and IPFamily live in the global namespace.
+// - Telemetry: telemetry_mgr->CounterFamily(prefix, name, {label names},
+//   help, unit) and CounterFamily::GetOrAdd({{name, value}, ...}) have the
+//   same signatures (7.0 spells the span overloads zeek::Span, 8.0
+//   std::span; we use the initializer_list ones). The Prometheus name is
+//   "<prefix>_<name>[_<unit>]_total" in both. Neither the manager nor a
+//   family is thread-safe: create counters on the main thread. Counter::Inc
+//   is prometheus::Counter::Increment, an atomic add (prometheus-cpp at the
+//   commits 7.0.x and 8.0.x pin), so the writer thread may call it.
+//   Threads are joined (DoFinish included) before the manager is deleted.
 
 #include "shim/ZeroMQWriter.h"
 
@@ -24,6 +33,7 @@
 #include <zeek/Type.h>
 #include <zeek/Val.h>
 #include <zeek/ZeekString.h>
+#include <zeek/telemetry/Manager.h>
 #include <zeek/zeek-version.h> // ZEEK_VERSION_NUMBER: major * 10000 + minor * 100 + patch
 
 namespace zeromq_writer {
@@ -128,7 +138,28 @@ void SetAddr(Slot& s, const zeek::threading::Value::addr_t& addr) {
 } // namespace
 
 ZeroMQ::ZeroMQ(zeek::logging::WriterFrontend* frontend)
-    : zeek::logging::WriterBackend(frontend), writer_(new_writer(ReadScriptOptions(), ZEEK_VERSION_NUMBER)) {}
+    : zeek::logging::WriterBackend(frontend), writer_(new_writer(ReadScriptOptions(), ZEEK_VERSION_NUMBER)) {
+    if ( ! zeek::telemetry_mgr )
+        return;
+
+    // Info() is the frontend's copy, valid here; path is the final one
+    // (e.g. "dns-2"). A writer recreated for the same path gets the same
+    // counters back, so the totals keep growing, as counters should.
+    const char* path = Info().path ? Info().path : "";
+
+    // zeek_zeromq_writer_records_total{path="conn",result="sent"|"dropped"}
+    auto records = zeek::telemetry_mgr->CounterFamily("zeek", "zeromq_writer_records", {"path", "result"},
+                                                      "Log records the ZeroMQ writer queued for its subscribers "
+                                                      "(result=sent) or could not publish (result=dropped)");
+    sent_ = records->GetOrAdd({{"path", path}, {"result", "sent"}});
+    dropped_ = records->GetOrAdd({{"path", path}, {"result", "dropped"}});
+
+    // zeek_zeromq_writer_bytes_total{path="conn"}: the unit goes between
+    // name and _total.
+    auto bytes = zeek::telemetry_mgr->CounterFamily("zeek", "zeromq_writer", {"path"},
+                                                    "JSON bytes the ZeroMQ writer queued for its subscribers", "bytes");
+    bytes_ = bytes->GetOrAdd({{"path", path}});
+}
 
 zeek::logging::WriterBackend* ZeroMQ::Instantiate(zeek::logging::WriterFrontend* frontend) {
     return new ZeroMQ(frontend);
@@ -239,10 +270,31 @@ bool ZeroMQ::DoRotate(const char* /*rotated_path*/, double /*open*/, double /*cl
     return true;
 }
 
-bool ZeroMQ::DoFinish(double network_time) { return writer_->finish(*this, network_time); }
+void ZeroMQ::UpdateCounters() {
+    if ( ! sent_ )
+        return;
+
+    const Counts c = writer_->take_counts();
+    if ( c.sent )
+        sent_->Inc(static_cast<double>(c.sent));
+    if ( c.dropped )
+        dropped_->Inc(static_cast<double>(c.dropped));
+    if ( c.bytes )
+        bytes_->Inc(static_cast<double>(c.bytes));
+}
+
+// The counters follow the writer with a delay of at most one heartbeat
+// (about a second of network time); DoFinish adds the rest.
+bool ZeroMQ::DoFinish(double network_time) {
+    bool ok = writer_->finish(*this, network_time);
+    UpdateCounters();
+    return ok;
+}
 
 bool ZeroMQ::DoHeartbeat(double network_time, double current_time) {
-    return writer_->heartbeat(*this, network_time, current_time);
+    bool ok = writer_->heartbeat(*this, network_time, current_time);
+    UpdateCounters();
+    return ok;
 }
 
 } // namespace zeromq_writer

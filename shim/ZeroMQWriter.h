@@ -6,6 +6,7 @@
 // is the same in both (see the notes in ZeroMQWriter.cc).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include <zeek/logging/WriterBackend.h>
@@ -14,12 +15,16 @@
 #include "shim/host.h"
 #include "zeek-zeromq-writer/src/bridge.rs.h"
 
+namespace zeek::telemetry {
+class Counter; // zeek/telemetry/Counter.h, included by the .cc only
+} // namespace zeek::telemetry
+
 namespace zeromq_writer {
 
 class ZeroMQ : public zeek::logging::WriterBackend, public Host {
 public:
-    // Main thread: reads the LogZeroMQ:: script options and creates the
-    // Rust writer.
+    // Main thread: reads the LogZeroMQ:: script options, creates the Rust
+    // writer and this path's telemetry counters.
     explicit ZeroMQ(zeek::logging::WriterFrontend* frontend);
     ~ZeroMQ() override = default;
 
@@ -45,7 +50,14 @@ private:
     // Appends `v` and, for containers, its elements (pre-order) to slots_.
     void Flatten(const zeek::threading::Value* v);
 
+    // Writer thread: adds what Rust counted since the last call to the
+    // telemetry counters.
+    void UpdateCounters();
+
     rust::Box<Writer> writer_;
+    // zeek_zeromq_writer_records_total{path, result="sent"|"dropped"} and
+    // zeek_zeromq_writer_bytes_total{path}; null without a telemetry manager.
+    std::shared_ptr<zeek::telemetry::Counter> sent_, dropped_, bytes_;
     // One record's values; cleared and refilled by every DoWrite, so its
     // capacity is reused.
     std::vector<Slot> slots_;
