@@ -1,0 +1,394 @@
+//! Delivery: counted drops, the BLOCK policy, reconnects, bind mode and
+//! drop reports, with real ZeroMQ peers on the other side.
+
+mod common;
+
+use common::{free_port, Mode, Setup, Subscriber};
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use zeek_zeromq_writer::dump::{kind_from_name, OwnedRecord};
+use zeek_zeromq_writer::report::{Collected, Level};
+use zeek_zeromq_writer::{FieldSpec, Writer};
+
+fn schema() -> Vec<FieldSpec> {
+    vec![
+        FieldSpec {
+            name: "n".into(),
+            kind: kind_from_name("count"),
+            sub: kind_from_name(""),
+            optional: false,
+        },
+        FieldSpec {
+            name: "pad".into(),
+            kind: kind_from_name("string"),
+            sub: kind_from_name(""),
+            optional: false,
+        },
+    ]
+}
+
+/// Record `n` with `pad` bytes of padding.
+fn record(n: u64, pad: usize) -> OwnedRecord {
+    OwnedRecord::from_values(&[
+        json!({"t": "count", "v": n.to_string()}),
+        json!({"t": "string", "v": "61".repeat(pad)}),
+    ])
+    .unwrap()
+}
+
+fn number(frames: &[Vec<u8>]) -> u64 {
+    let j: serde_json::Value = serde_json::from_slice(&frames[1]).unwrap();
+    j["n"].as_u64().unwrap()
+}
+
+fn writer(report: &Collected, path: &str, opts: &[(&str, &str)]) -> Writer {
+    let mut all = vec![("wait_for_subscribers", "10"), ("zmq_linger", "-1")];
+    all.extend_from_slice(opts);
+    let mut w = Writer::new(
+        all.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    w.init_with(report, path.as_bytes(), schema(), vec![]);
+    assert!(w.is_active(), "{:?}", report.take());
+    w
+}
+
+fn write(w: &mut Writer, report: &Collected, rec: &OwnedRecord) {
+    unsafe { w.write_with(report, &rec.slots) };
+}
+
+fn paused_subscriber() -> Subscriber {
+    Subscriber::start(
+        "tcp://127.0.0.1:*",
+        Setup {
+            mode: Mode::Bind,
+            paused: true,
+        },
+    )
+}
+
+/// Receives until `want` messages arrived; returns their record numbers.
+fn receive(sub: &Subscriber, want: u64) -> Vec<u64> {
+    (0..want).map(|_| number(&sub.recv())).collect()
+}
+
+#[test]
+fn drop_policy_counts_every_record_exactly() {
+    let sub = paused_subscriber();
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &[("endpoint", &sub.endpoint), ("zmq_hwm", "10")],
+    );
+    const N: u64 = 3000;
+    for n in 0..N {
+        write(&mut w, &report, &record(n, 1000));
+    }
+    let s = w.stats();
+    assert_eq!(s.written, N);
+    assert_eq!(s.sent + s.dropped, N, "{s:?}");
+    assert!(s.dropped_full > 0, "nothing was dropped: {s:?}");
+    assert_eq!(s.dropped, s.dropped_full);
+    sub.resume();
+    // Everything sent arrives, in order, and nothing else.
+    let got = receive(&sub, s.sent);
+    assert!(got.windows(2).all(|p| p[0] < p[1]), "out of order");
+    assert_eq!(got[0], 0);
+    assert!(sub.nothing_more_within(300));
+    w.finish_with(&report);
+    // One warning when the drops began (the interval is 1 min), and the
+    // totals at the end.
+    let msgs = report.take();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert_eq!(msgs[0].0, Level::Warning);
+    assert!(msgs[0]
+        .1
+        .starts_with("dropped 1 records since the last report"));
+    assert!(msgs[0].1.contains("LogZeroMQ::zmq_hwm = 10"));
+    assert_eq!(msgs[1].0, Level::Info);
+    assert!(
+        msgs[1].1.contains(&format!(
+            "published {} of {N} records, dropped {}",
+            s.sent, s.dropped
+        )),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn drop_reports_come_once_per_interval() {
+    let sub = paused_subscriber();
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "10"),
+            ("drop_report_interval", "0.2"),
+        ],
+    );
+    let rec = record(0, 1000);
+    let start = Instant::now();
+    let mut warnings = 0;
+    while start.elapsed() < Duration::from_millis(1000) {
+        write(&mut w, &report, &rec);
+        warnings += report
+            .take()
+            .iter()
+            .filter(|(l, _)| *l == Level::Warning)
+            .count();
+    }
+    // Reports at 0, 0.2, 0.4, 0.6, 0.8 s (at most one per 0.2 s).
+    assert!((2..=6).contains(&warnings), "{warnings} warnings");
+    sub.resume();
+    w.finish_with(&report);
+}
+
+#[test]
+fn block_policy_loses_nothing_once_the_subscriber_resumes() {
+    let sub = paused_subscriber();
+    let report = Arc::new(Collected::default());
+    let mut w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "10"),
+            ("overflow_policy", "LogZeroMQ::BLOCK"),
+        ],
+    );
+    const N: u64 = 3000;
+    let progress = Arc::new(AtomicU64::new(0));
+    let (p2, r2) = (progress.clone(), report.clone());
+    let writing = std::thread::spawn(move || {
+        for n in 0..N {
+            write(&mut w, &r2, &record(n, 1000));
+            p2.store(n + 1, Ordering::Relaxed);
+        }
+        w
+    });
+    // Wait until the writer is held back: no progress for 300 ms.
+    let mut last = u64::MAX;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = progress.load(Ordering::Relaxed);
+        if now == last || Instant::now() > deadline {
+            break;
+        }
+        last = now;
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let held_at = progress.load(Ordering::Relaxed);
+    assert!(held_at < N, "the writer was never held back");
+    sub.resume();
+    let got = receive(&sub, N);
+    assert_eq!(got, (0..N).collect::<Vec<_>>());
+    let mut w = writing.join().unwrap();
+    let s = w.stats();
+    assert_eq!((s.sent, s.dropped), (N, 0), "{s:?}");
+    w.finish_with(&*report);
+    assert!(report.take().is_empty());
+}
+
+#[test]
+fn block_timeout_bounds_the_wait() {
+    let sub = paused_subscriber();
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "10"),
+            ("overflow_policy", "LogZeroMQ::BLOCK"),
+            ("block_timeout", "0.05"),
+            ("zmq_linger", "0"),
+        ],
+    );
+    let rec = record(1, 10_000);
+    let mut n = 0;
+    while w.stats().dropped == 0 {
+        write(&mut w, &report, &rec);
+        n += 1;
+        assert!(n < 100_000, "never full");
+    }
+    // The record that timed out waited about block_timeout.
+    let start = Instant::now();
+    write(&mut w, &report, &rec);
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(45), "{took:?}");
+    assert!(took < Duration::from_millis(1000), "{took:?}");
+    assert_eq!(w.stats().dropped, 2);
+    w.finish_with(&report);
+}
+
+#[test]
+fn no_subscriber_is_a_counted_drop() {
+    let port = free_port();
+    let report = Collected::default();
+    let mut w = Writer::new(vec![(
+        "endpoint".to_string(),
+        format!("tcp://127.0.0.1:{port}"),
+    )]);
+    w.init_with(&report, b"conn", schema(), vec![]);
+    for n in 0..5 {
+        write(&mut w, &report, &record(n, 1));
+    }
+    let s = w.stats();
+    assert_eq!((s.sent, s.dropped_no_subscriber), (0, 5), "{s:?}");
+    let msgs = report.take();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(msgs[0].1.contains("1 with no subscriber"), "{msgs:?}");
+    w.finish_with(&report);
+}
+
+#[test]
+fn a_restarted_subscriber_gets_what_was_queued_and_everything_after() {
+    let port = free_port();
+    let endpoint = format!("tcp://127.0.0.1:{port}");
+    let sub = Subscriber::bind(&endpoint);
+    let report = Collected::default();
+    const HWM: u64 = 50;
+    let mut w = writer(
+        &report,
+        "conn",
+        &[("endpoint", &endpoint), ("zmq_hwm", &HWM.to_string())],
+    );
+    // Before: each record delivered.
+    for n in 0..100 {
+        write(&mut w, &report, &record(n, 100));
+        let f = sub.recv_within(3000);
+        assert!(
+            f.is_some(),
+            "record {n} lost: {:?} {:?}",
+            w.stats(),
+            report.take()
+        );
+        assert_eq!(number(&f.unwrap()), n);
+    }
+    drop(sub);
+    common::wait_until_no_connection_to(port);
+    // During: queued up to the high-water mark, the rest dropped (counted).
+    for n in 100..400 {
+        write(&mut w, &report, &record(n, 100));
+    }
+    let during = w.stats();
+    let queued = during.sent - 100;
+    assert_eq!(during.sent + during.dropped, 400);
+    assert!(queued > 0 && queued <= HWM, "{during:?}");
+    assert_eq!(during.dropped, during.dropped_full, "{during:?}");
+    // After: a new subscriber binds the same endpoint and the writer
+    // reconnects by itself. What was queued arrives first, in order...
+    let sub = Subscriber::bind(&endpoint);
+    let got = receive(&sub, queued);
+    assert_eq!(got, (100..100 + queued).collect::<Vec<_>>());
+    // ... and every record written after it.
+    for n in 400..500 {
+        write(&mut w, &report, &record(n, 100));
+        assert_eq!(number(&sub.recv()), n);
+    }
+    let s = w.stats();
+    assert_eq!((s.written, s.sent + s.dropped), (500, 500));
+    assert_eq!(s.dropped, during.dropped);
+    w.finish_with(&report);
+}
+
+fn bind_mode_serves_two_subscribers(host: &str) {
+    let port = free_port();
+    let bind = format!("tcp://{host}:{port}");
+    let subs = [Subscriber::connect(&bind), Subscriber::connect(&bind)];
+    let report = Collected::default();
+    let opts = [("endpoint", bind.as_str()), ("bind", "T")];
+    let mut writers: Vec<Writer> = ["a", "b", "c"]
+        .iter()
+        .map(|p| writer(&report, p, &opts))
+        .collect();
+    // Both subscribers connect and subscribe on their own schedule: send
+    // probes on "a" until each has received one, then the real records.
+    let probe = record(u64::MAX, 0);
+    let mut seen = [false, false];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen != [true, true] {
+        assert!(Instant::now() < deadline, "subscribers never connected");
+        write(&mut writers[0], &report, &probe);
+        for (i, s) in subs.iter().enumerate() {
+            while s.recv_within(5).is_some() {
+                seen[i] = true;
+            }
+        }
+    }
+    for sub in &subs {
+        while sub.recv_within(100).is_some() {}
+    }
+    for n in 0..300u64 {
+        let i = (n % 3) as usize;
+        write(&mut writers[i], &report, &record(n, 10));
+    }
+    for sub in &subs {
+        let got: Vec<(Vec<u8>, u64)> = (0..300)
+            .map(|_| {
+                let f = sub.recv();
+                (f[0].clone(), number(&f))
+            })
+            .collect();
+        for (n, (path, num)) in got.iter().enumerate() {
+            assert_eq!(*num, n as u64);
+            assert_eq!(path, [b"a", b"b", b"c"][n % 3]);
+        }
+        assert!(sub.nothing_more_within(100));
+    }
+    for w in &mut writers {
+        w.finish_with(&report);
+    }
+    assert!(report.take().iter().all(|(l, _)| *l != Level::Error));
+}
+
+#[test]
+fn bind_mode_three_writers_one_endpoint_two_subscribers() {
+    bind_mode_serves_two_subscribers("127.0.0.1");
+}
+
+#[test]
+fn bind_mode_ipv6_loopback() {
+    bind_mode_serves_two_subscribers("[::1]");
+}
+
+#[test]
+fn bind_mode_endpoint_is_released_after_the_last_writer() {
+    let port = free_port();
+    let bind = format!("tcp://127.0.0.1:{port}");
+    let report = Collected::default();
+    let opts = [
+        ("endpoint", bind.as_str()),
+        ("bind", "T"),
+        ("zmq_linger", "0"),
+    ];
+    for _ in 0..2 {
+        let mut a = writer(&report, "a", &[opts[0], opts[1], opts[2]]);
+        let mut b = writer(&report, "b", &[opts[0], opts[1], opts[2]]);
+        a.finish_with(&report);
+        b.finish_with(&report);
+    }
+    assert!(report.take().is_empty());
+}
+
+#[test]
+fn bind_conflict_is_one_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let report = Collected::default();
+    let mut w = Writer::new(vec![
+        ("endpoint".into(), format!("tcp://127.0.0.1:{port}")),
+        ("bind".into(), "T".into()),
+    ]);
+    w.init_with(&report, b"conn", schema(), vec![]);
+    assert!(!w.is_active());
+    let msgs = report.take();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(msgs[0].1.contains("cannot bind"), "{msgs:?}");
+}
