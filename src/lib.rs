@@ -12,6 +12,7 @@ pub mod channel;
 pub mod dump;
 pub mod encoder;
 pub mod endpoint;
+pub mod keys;
 pub mod options;
 pub mod publisher;
 pub mod report;
