@@ -4,15 +4,73 @@
 //! or more zero groups becomes `::`, and an embedded IPv4 address keeps its
 //! dotted tail for `::a.b.c.d`, `::ffff:a.b.c.d` and `::ffff:0:a.b.c.d`.
 
-use std::io::Write;
+use super::out::Cursor;
+
+/// Each octet's decimal digits (up to 3), and their count in byte 3.
+static OCTETS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let (h, d, u) = ((i / 100) as u8, (i / 10 % 10) as u8, (i % 10) as u8);
+        t[i] = if i >= 100 {
+            [b'0' + h, b'0' + d, b'0' + u, 3]
+        } else if i >= 10 {
+            [b'0' + d, b'0' + u, 0, 2]
+        } else {
+            [b'0' + u, 0, 0, 1]
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Appends a dotted quad; room for 16 bytes must have been reserved (15
+/// written, and the last octet's 4-byte store may reach one past them).
+#[inline(always)]
+unsafe fn put_ipv4(c: &mut Cursor, b: [u8; 4]) {
+    for (i, &octet) in b.iter().enumerate() {
+        if i > 0 {
+            c.put_byte(b'.');
+        }
+        let e = &OCTETS[octet as usize];
+        c.put_prefix(e, e[3] as usize);
+    }
+}
 
 /// Appends the IPv4 address `b` as a dotted quad.
 pub fn push_ipv4(out: &mut Vec<u8>, b: [u8; 4]) {
-    let _ = write!(out, "{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
+    let mut c = Cursor::new(out);
+    c.reserve(16);
+    unsafe { put_ipv4(&mut c, b) }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `w` in lowercase hex without leading zeros; room for 4 bytes
+/// must have been reserved.
+#[inline(always)]
+unsafe fn put_hex16(c: &mut Cursor, w: u16) {
+    let digits = if w == 0 {
+        1
+    } else {
+        (19 - w.leading_zeros() as usize) / 4
+    };
+    let mut tmp = [0u8; 4];
+    for (i, t) in tmp[..digits].iter_mut().enumerate() {
+        *t = HEX[((w >> (4 * (digits - 1 - i))) & 0xF) as usize];
+    }
+    c.put_prefix(&tmp, digits);
 }
 
 /// Appends the IPv6 address `b` (network byte order) in Zeek's form.
 pub fn push_ipv6(out: &mut Vec<u8>, b: &[u8; 16]) {
+    write_ipv6(&mut Cursor::new(out), b)
+}
+
+fn write_ipv6(c: &mut Cursor, b: &[u8; 16]) {
+    // At most 39 characters ("ffff:" x 7 + "ffff"), plus slack for the
+    // IPv4 tail's 4-byte stores.
+    c.reserve(48);
     let mut words = [0u16; 8];
     for (i, w) in words.iter_mut().enumerate() {
         *w = u16::from_be_bytes([b[2 * i], b[2 * i + 1]]);
@@ -43,40 +101,58 @@ pub fn push_ipv6(out: &mut Vec<u8>, b: &[u8; 16]) {
             || (best_len == 5 && words[5] == 0xffff)
             || (best_len == 4 && words[4] == 0xffff && words[5] == 0));
     let mut i = 0;
-    while i < 8 {
-        if i == best_base {
-            out.push(b':');
-            i += best_len;
-            if i == 8 {
-                out.push(b':');
+    // SAFETY: reserved 48 above; the longest form writes 39, an IPv4 tail
+    // needs 16 after at most 15 ("::ffff:0:").
+    unsafe {
+        while i < 8 {
+            if i == best_base {
+                c.put_byte(b':');
+                i += best_len;
+                if i == 8 {
+                    c.put_byte(b':');
+                }
+                continue;
             }
-            continue;
+            if i != 0 {
+                c.put_byte(b':');
+            }
+            if i == 6 && embedded_v4 {
+                put_ipv4(c, [b[12], b[13], b[14], b[15]]);
+                break;
+            }
+            put_hex16(c, words[i]);
+            i += 1;
         }
-        if i != 0 {
-            out.push(b':');
-        }
-        if i == 6 && embedded_v4 {
-            push_ipv4(out, [b[12], b[13], b[14], b[15]]);
-            break;
-        }
-        let _ = write!(out, "{:x}", words[i]);
-        i += 1;
     }
 }
 
 /// Appends an address: IPv4 from the first 4 bytes when `v4`, else IPv6.
-pub fn push_addr(out: &mut Vec<u8>, v4: bool, b: &[u8; 16]) {
+#[inline(always)]
+pub(crate) fn write_addr(c: &mut Cursor, v4: bool, b: &[u8; 16]) {
     if v4 {
-        push_ipv4(out, [b[0], b[1], b[2], b[3]]);
+        c.reserve(16);
+        // SAFETY: reserved just above.
+        unsafe { put_ipv4(c, [b[0], b[1], b[2], b[3]]) }
     } else {
-        push_ipv6(out, b);
+        write_ipv6(c, b);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::push_ipv6;
-    use std::net::Ipv6Addr;
+    use super::{push_ipv4, push_ipv6};
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn ipv4_every_octet() {
+        for i in 0..=255u8 {
+            for b in [[i, 0, 255, 9], [1, i, 10, 100], [255, 255, 255, i]] {
+                let mut out = Vec::new();
+                push_ipv4(&mut out, b);
+                assert_eq!(out, Ipv4Addr::from(b).to_string().as_bytes());
+            }
+        }
+    }
 
     fn fmt(s: &str) -> String {
         let mut out = Vec::new();
@@ -95,5 +171,14 @@ mod tests {
         assert_eq!(fmt("2001:db8::"), "2001:db8::");
         assert_eq!(fmt("0:1:0:1:0:1:0:1"), "0:1:0:1:0:1:0:1");
         assert_eq!(fmt("fe80::1"), "fe80::1");
+        assert_eq!(
+            fmt("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+        );
+        assert_eq!(fmt("::ffff:0:ffff:ffff"), "::ffff:0:255.255.255.255");
+        assert_eq!(
+            fmt("1:20:300:4000:a:b0:c00:d000"),
+            "1:20:300:4000:a:b0:c00:d000"
+        );
     }
 }

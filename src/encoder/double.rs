@@ -10,6 +10,7 @@
 //! written as `null`, as Zeek's `NullDoubleWriter` does.
 
 use super::cached_powers::CACHED_POWERS;
+use super::out::{write_digits_backwards, Cursor, POW10};
 
 const SIGNIFICAND_BITS: u32 = 52;
 const HIDDEN_BIT: u64 = 1 << SIGNIFICAND_BITS;
@@ -120,16 +121,6 @@ fn cached_power(e: i32) -> (DiyFp, i32) {
     (DiyFp { f, e: e as i32 }, decimal_exponent)
 }
 
-const POW10: [u64; 20] = {
-    let mut t = [1u64; 20];
-    let mut i = 1;
-    while i < 20 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
-
 fn count_decimal_digits(n: u32) -> i32 {
     // Grisu never sees 10 digits here.
     match n {
@@ -155,33 +146,77 @@ fn grisu_round(buf: &mut [u8], len: usize, delta: u64, mut rest: u64, ten_kappa:
     }
 }
 
+/// Grisu's digits (at most 20, in practice 17), and room to copy them out
+/// in 16-byte blocks from any position.
+type DigitBuf = [u8; 48];
+
 /// Generates the digits of `w` into `buf`; returns their count and adjusts `k`.
-fn digit_gen(w: DiyFp, mp: DiyFp, mut delta: u64, buf: &mut [u8; 20], k: &mut i32) -> usize {
+///
+/// rapidjson's `DigitGen`, except that the integer part's digits come from
+/// divisions by the constant 10 up front instead of a division by
+/// 10^(kappa-1) per digit: the same digits and remainders.
+fn digit_gen(w: DiyFp, mp: DiyFp, delta: u64, buf: &mut DigitBuf, k: &mut i32) -> usize {
     let one_e = -mp.e;
+    let p1 = (mp.f >> one_e) as u32;
+    if p1 >= 1_000_000_000 {
+        // rapidjson counts at most 9 digits here; keep its exact behaviour
+        // should a 10-digit integer part ever occur.
+        return digit_gen_reference(w, mp, delta, buf, k);
+    }
     let one_f = 1u64 << one_e;
     let wp_w = mp.sub(w);
-    let mut p1 = (mp.f >> one_e) as u32;
-    let mut p2 = mp.f & (one_f - 1);
-    let mut kappa = count_decimal_digits(p1);
+    let p2 = mp.f & (one_f - 1);
+    let kd = count_decimal_digits(p1);
+    if p2 > delta {
+        // The loop below cannot stop within the integer part (its test is
+        // `(p1 % 10^kappa) * 2^one_e + p2 <= delta`): all of p1's digits.
+        let len = if p1 == 0 { 0 } else { kd as usize };
+        // SAFETY: at most 9 digits into a 48-byte buffer.
+        unsafe { write_digits_backwards(buf.as_mut_ptr().add(len), p1 as u64, len) };
+        return fraction_digits(wp_w, one_e, p2, delta, buf, len, 0, k);
+    }
+    let mut digits = [0u8; 9];
+    let mut rest = p1;
+    for d in digits[..kd as usize].iter_mut().rev() {
+        *d = (rest % 10) as u8;
+        rest /= 10;
+    }
+    let mut kappa = kd;
     let mut len = 0usize;
-
+    let mut prefix = 0u64; // p1 / 10^kappa
     while kappa > 0 {
-        let div = POW10[(kappa - 1) as usize] as u32;
-        let d = p1 / div;
-        p1 %= div;
+        let d = digits[(kd - kappa) as usize];
+        prefix = prefix * 10 + d as u64;
         if d != 0 || len != 0 {
-            buf[len] = b'0' + d as u8;
+            buf[len] = b'0' + d;
             len += 1;
         }
         kappa -= 1;
-        let tmp = ((p1 as u64) << one_e) + p2;
+        let rem = p1 as u64 - prefix * POW10[kappa as usize]; // p1 % 10^kappa
+        let tmp = (rem << one_e) + p2;
         if tmp <= delta {
             *k += kappa;
             grisu_round(buf, len, delta, tmp, POW10[kappa as usize] << one_e, wp_w.f);
             return len;
         }
     }
+    fraction_digits(wp_w, one_e, p2, delta, buf, len, kappa, k)
+}
 
+/// `DigitGen`'s second loop: the digits of the fractional part `p2`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fraction_digits(
+    wp_w: DiyFp,
+    one_e: i32,
+    mut p2: u64,
+    mut delta: u64,
+    buf: &mut DigitBuf,
+    mut len: usize,
+    mut kappa: i32,
+    k: &mut i32,
+) -> usize {
+    let one_f = 1u64 << one_e;
     loop {
         p2 = p2.wrapping_mul(10);
         delta = delta.wrapping_mul(10);
@@ -202,9 +237,45 @@ fn digit_gen(w: DiyFp, mp: DiyFp, mut delta: u64, buf: &mut [u8; 20], k: &mut i3
     }
 }
 
+/// rapidjson's `DigitGen` as written (a division per integer digit).
+fn digit_gen_reference(w: DiyFp, mp: DiyFp, delta: u64, buf: &mut DigitBuf, k: &mut i32) -> usize {
+    let one_e = -mp.e;
+    let one_f = 1u64 << one_e;
+    let wp_w = mp.sub(w);
+    let mut p1 = (mp.f >> one_e) as u32;
+    let p2 = mp.f & (one_f - 1);
+    let mut kappa = count_decimal_digits(p1);
+    let mut len = 0usize;
+
+    while kappa > 0 {
+        let div = POW10[(kappa - 1) as usize] as u32;
+        let d = p1 / div;
+        p1 %= div;
+        if d != 0 || len != 0 {
+            buf[len] = b'0' + d as u8;
+            len += 1;
+        }
+        kappa -= 1;
+        let tmp = ((p1 as u64) << one_e) + p2;
+        if tmp <= delta {
+            *k += kappa;
+            grisu_round(buf, len, delta, tmp, POW10[kappa as usize] << one_e, wp_w.f);
+            return len;
+        }
+    }
+    fraction_digits(wp_w, one_e, p2, delta, buf, len, kappa, k)
+}
+
 /// Grisu2 digits of a positive, finite, non-zero `value`: (digits, count, K)
 /// with value ~= digits * 10^K.
-fn grisu2(value: f64, buf: &mut [u8; 20]) -> (usize, i32) {
+fn grisu2(value: f64, buf: &mut DigitBuf) -> (usize, i32) {
+    grisu2_with(value, buf, digit_gen)
+}
+
+type DigitGen = fn(DiyFp, DiyFp, u64, &mut DigitBuf, &mut i32) -> usize;
+
+#[inline(always)]
+fn grisu2_with(value: f64, buf: &mut DigitBuf, digit_gen: DigitGen) -> (usize, i32) {
     let v = DiyFp::from_f64(value);
     let (w_m, w_p) = v.normalized_boundaries();
     let (c_mk, mut k) = cached_power(w_p.e);
@@ -217,94 +288,111 @@ fn grisu2(value: f64, buf: &mut [u8; 20]) -> (usize, i32) {
     (len, k)
 }
 
-fn push_exponent(out: &mut Vec<u8>, mut k: i32) {
-    if k < 0 {
-        out.push(b'-');
-        k = -k;
-    }
-    let mut tmp = itoa_buf();
-    out.extend_from_slice(format_u64(k as u64, &mut tmp));
-}
-
-fn itoa_buf() -> [u8; 20] {
-    [0u8; 20]
-}
-
-/// Decimal digits of `n`, written at the end of `buf`.
-pub(crate) fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
-}
-
-/// Lays out `digits * 10^k` the way rapidjson's `Prettify` does.
-fn prettify(out: &mut Vec<u8>, digits: &[u8], k: i32) {
-    let length = digits.len() as i32;
+/// Lays out the `len` digits in `buf` times 10^k the way rapidjson's
+/// `Prettify` does; room for `len + 28 + 16` bytes must have been reserved
+/// (the digits are copied in 16-byte blocks).
+#[inline(always)]
+unsafe fn prettify(c: &mut Cursor, buf: &DigitBuf, len: usize, k: i32) {
+    let digits = buf.as_ptr();
+    let length = len as i32;
     let kk = length + k; // 10^(kk-1) <= v < 10^kk
     if 0 <= k && kk <= 21 {
-        // dddd00.0
-        out.extend_from_slice(digits);
-        out.resize(out.len() + k as usize, b'0');
-        out.extend_from_slice(b".0");
+        // dddd00.0 (at most 21 digits)
+        c.put_blocks(digits, len);
+        c.put_repeat(b'0', k as usize);
+        c.put(b".0");
     } else if 0 < kk && kk <= 21 {
         // dd.dddd
-        out.extend_from_slice(&digits[..kk as usize]);
-        out.push(b'.');
-        out.extend_from_slice(&digits[kk as usize..]);
+        c.put_blocks(digits, kk as usize);
+        c.put_byte(b'.');
+        c.put_blocks(digits.add(kk as usize), len - kk as usize);
     } else if -6 < kk && kk <= 0 {
-        // 0.00dddd
-        out.extend_from_slice(b"0.");
-        out.resize(out.len() + (-kk) as usize, b'0');
-        out.extend_from_slice(digits);
-    } else if length == 1 {
-        // 1e30
-        out.push(digits[0]);
-        out.push(b'e');
-        push_exponent(out, kk - 1);
+        // 0.00dddd (at most 5 zeros)
+        c.put(b"0.");
+        c.put_repeat(b'0', (-kk) as usize);
+        c.put_blocks(digits, len);
     } else {
-        // 1234e30 -> 1.234e33
-        out.push(digits[0]);
-        out.push(b'.');
-        out.extend_from_slice(&digits[1..]);
-        out.push(b'e');
-        push_exponent(out, kk - 1);
+        // 1e30, 1234e30 -> 1.234e33 (exponent at most 3 digits and a sign)
+        c.put_byte(buf[0]);
+        if length > 1 {
+            c.put_byte(b'.');
+            c.put_blocks(digits.add(1), len - 1);
+        }
+        c.put_byte(b'e');
+        c.put_i64((kk - 1) as i64);
     }
 }
 
 /// Appends `value` as Zeek's JSON formatter writes a double.
 pub fn push_double(out: &mut Vec<u8>, value: f64) {
-    if !value.is_finite() {
-        out.extend_from_slice(b"null");
-        return;
-    }
-    if value == 0.0 {
-        if value.is_sign_negative() {
-            out.extend_from_slice(b"-0.0");
-        } else {
-            out.extend_from_slice(b"0.0");
+    write_double(&mut Cursor::new(out), value)
+}
+
+/// [`push_double`] at a cursor.
+#[inline]
+pub(crate) fn write_double(c: &mut Cursor, value: f64) {
+    // A sign, at most 20 digits, 28 bytes of layout, 16 of block-copy slack.
+    c.reserve(1 + 20 + 28 + 16);
+    // SAFETY: every branch writes within the room reserved.
+    unsafe {
+        if !value.is_finite() {
+            c.put(b"null");
+            return;
         }
-        return;
+        if value == 0.0 {
+            if value.is_sign_negative() {
+                c.put(b"-0.0");
+            } else {
+                c.put(b"0.0");
+            }
+            return;
+        }
+        let mut v = value;
+        if v < 0.0 {
+            c.put_byte(b'-');
+            v = -v;
+        }
+        let mut buf: DigitBuf = [0u8; 48];
+        let (len, k) = grisu2(v, &mut buf);
+        prettify(c, &buf, len, k);
     }
-    let mut v = value;
-    if v < 0.0 {
-        out.push(b'-');
-        v = -v;
-    }
-    let mut buf = [0u8; 20];
-    let (len, k) = grisu2(v, &mut buf);
-    prettify(out, &buf[..len], k);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::push_double;
+    use super::{digit_gen_reference, grisu2, grisu2_with, push_double};
+
+    #[test]
+    fn digit_gen_matches_rapidjsons_loop() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let check = |v: f64| {
+            if !v.is_finite() || v <= 0.0 {
+                return;
+            }
+            let (mut a, mut b) = ([0u8; 48], [0u8; 48]);
+            let fast = grisu2(v, &mut a);
+            let slow = grisu2_with(v, &mut b, digit_gen_reference);
+            assert_eq!((fast, a), (slow, b), "{v:e} ({:016x})", v.to_bits());
+        };
+        for _ in 0..300_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            check(f64::from_bits(x));
+            check(f64::from_bits(x >> 1));
+            // Timestamps and durations with microsecond resolution.
+            check(1.0e9 + (x % 2_000_000_000_000_000) as f64 * 1e-6);
+            check((x % 100_000_000) as f64 * 1e-6);
+            check((x % 1_000_000_000_000) as f64);
+        }
+        for e in -320..=308 {
+            check(10f64.powi(e));
+            check(1.5 * 10f64.powi(e));
+        }
+        check(f64::MAX);
+        check(f64::MIN_POSITIVE);
+        check(5e-324);
+    }
 
     fn fmt(v: f64) -> String {
         let mut out = Vec::new();

@@ -8,6 +8,7 @@
 mod addr;
 mod cached_powers;
 mod double;
+mod out;
 mod string;
 mod time;
 
@@ -17,6 +18,7 @@ pub use string::{push_json_escaped, push_zeek_string};
 pub use time::{push_time, TimestampFormat};
 
 use crate::bridge::{FieldSpec, Kind, Slot};
+use out::Cursor;
 use std::fmt;
 
 /// Formatting choices: `json_timestamps` and `json_include_unset_fields`.
@@ -47,28 +49,31 @@ impl fmt::Display for EncodeError {
 
 /// Encodes records of one schema.
 pub struct Encoder {
-    /// `"name":` per field, escaped once at init.
-    keys: Vec<Vec<u8>>,
+    /// `,"name":` for every field (escaped once, here), back to back, then
+    /// 16 bytes of padding so that keys can be copied in 16-byte blocks.
+    keys: Vec<u8>,
+    /// Each field's key in `keys`: offset and length, the comma included.
+    spans: Vec<(u32, u32)>,
     opts: JsonOptions,
 }
 
 impl Encoder {
     pub fn new(fields: &[FieldSpec], opts: JsonOptions) -> Encoder {
-        let keys = fields
-            .iter()
-            .map(|f| {
-                let mut k = Vec::with_capacity(f.name.len() + 3);
-                k.push(b'"');
-                push_json_escaped(&mut k, f.name.as_bytes());
-                k.extend_from_slice(b"\":");
-                k
-            })
-            .collect();
-        Encoder { keys, opts }
+        let mut keys = Vec::new();
+        let mut spans = Vec::with_capacity(fields.len());
+        for f in fields {
+            let start = keys.len();
+            keys.extend_from_slice(b",\"");
+            push_json_escaped(&mut keys, f.name.as_bytes());
+            keys.extend_from_slice(b"\":");
+            spans.push((start as u32, (keys.len() - start) as u32));
+        }
+        keys.resize(keys.len() + 16, 0);
+        Encoder { keys, spans, opts }
     }
 
     pub fn num_fields(&self) -> usize {
-        self.keys.len()
+        self.spans.len()
     }
 
     /// Appends the JSON object for one record (no newline) to `out`.
@@ -77,31 +82,33 @@ impl Encoder {
     /// Every string slot's `data`/`len` must point at `len` readable bytes
     /// for the duration of the call (the shim passes Zeek's own buffers).
     pub unsafe fn encode(&self, slots: &[Slot], out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        out.push(b'{');
-        let mut first = true;
+        let mut c = Cursor::new(out);
+        // Every field is written with a leading comma; the first one's
+        // becomes the `{`.
+        let mark = c.len();
         let mut pos = 0;
-        for key in &self.keys {
-            let slot = slots.get(pos).ok_or_else(|| {
-                EncodeError(format!(
+        for &(off, len) in &self.spans {
+            let Some(slot) = slots.get(pos) else {
+                return Err(EncodeError(format!(
                     "record has fewer values than the schema's {} fields",
-                    self.keys.len()
-                ))
-            })?;
+                    self.spans.len()
+                )));
+            };
             if !slot.present {
                 pos += 1;
                 if !self.opts.include_unset {
                     continue;
                 }
             }
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            out.extend_from_slice(key);
+            // The key (block-copied: `keys` is padded for it), and room for
+            // any value but a string, address or container, which reserve
+            // for themselves.
+            c.reserve(len as usize + 16 + FIXED_VALUE_ROOM);
+            c.put_blocks(self.keys.as_ptr().add(off as usize), len as usize);
             if slot.present {
-                pos = self.value(slots, pos, out)?;
+                pos = self.value(&mut c, slots, pos)?;
             } else {
-                out.extend_from_slice(b"null");
+                c.put(b"null");
             }
         }
         if pos != slots.len() {
@@ -110,77 +117,101 @@ impl Encoder {
                 slots.len()
             )));
         }
-        out.push(b'}');
+        c.reserve(2);
+        if c.len() == mark {
+            c.put_byte(b'{');
+        } else {
+            c.set(mark, b'{');
+        }
+        c.put_byte(b'}');
         Ok(())
     }
 
     /// Writes the value at `slots[pos]`; returns the position after it.
+    /// Room for [`FIXED_VALUE_ROOM`] bytes must have been reserved.
+    #[inline(always)]
     unsafe fn value(
         &self,
+        c: &mut Cursor,
         slots: &[Slot],
         pos: usize,
-        out: &mut Vec<u8>,
     ) -> Result<usize, EncodeError> {
         let s = &slots[pos];
         if !s.present {
-            out.extend_from_slice(b"null");
+            c.put(b"null");
             return Ok(pos + 1);
         }
-        let mut num = [0u8; 20];
         match s.kind {
-            Kind::Bool => out.extend_from_slice(if s.a != 0 { b"true" } else { b"false" }),
-            Kind::Int => {
-                let v = s.a as i64;
-                if v < 0 {
-                    out.push(b'-');
+            Kind::Bool => {
+                if s.a != 0 {
+                    c.put(b"true");
+                } else {
+                    c.put(b"false");
                 }
-                out.extend_from_slice(double::format_u64(v.unsigned_abs(), &mut num));
             }
-            Kind::Count | Kind::Port => {
-                out.extend_from_slice(double::format_u64(s.a, &mut num));
-            }
-            Kind::Double | Kind::Interval => push_double(out, f64::from_bits(s.a)),
-            Kind::Time => push_time(out, f64::from_bits(s.a), self.opts.timestamps),
+            Kind::Int => c.put_i64(s.a as i64),
+            Kind::Count | Kind::Port => c.put_u64(s.a),
+            Kind::Double | Kind::Interval => double::write_double(c, f64::from_bits(s.a)),
+            Kind::Time => time::write_time(c, f64::from_bits(s.a), self.opts.timestamps),
             Kind::Addr => {
-                out.push(b'"');
-                addr::push_addr(out, s.aux == 4, &addr_bytes(s));
-                out.push(b'"');
+                c.put_byte(b'"');
+                addr::write_addr(c, s.aux == 4, &addr_bytes(s));
+                c.reserve(1);
+                c.put_byte(b'"');
             }
             Kind::Subnet => {
-                out.push(b'"');
+                c.put_byte(b'"');
                 let v4 = s.aux == 4;
-                addr::push_addr(out, v4, &addr_bytes(s));
-                out.push(b'/');
+                addr::write_addr(c, v4, &addr_bytes(s));
                 let len = if v4 { s.n.saturating_sub(96) } else { s.n };
-                out.extend_from_slice(double::format_u64(len as u64, &mut num));
-                out.push(b'"');
+                c.reserve(1 + 10 + 1);
+                c.put_byte(b'/');
+                c.put_u64(len as u64);
+                c.put_byte(b'"');
             }
             Kind::String | Kind::Enum | Kind::File | Kind::Func => {
-                push_zeek_string(out, slot_bytes(s));
+                string::write_zeek_string(c, slot_bytes(s));
             }
-            Kind::Set | Kind::Vector => {
-                out.push(b'[');
-                let mut next = pos + 1;
-                for i in 0..s.n {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    if next >= slots.len() {
-                        return Err(EncodeError(format!(
-                            "container announces {} elements, the record ends after {i}",
-                            s.n
-                        )));
-                    }
-                    next = self.value(slots, next, out)?;
-                }
-                out.push(b']');
-                return Ok(next);
-            }
-            _ => out.extend_from_slice(b"null"),
+            Kind::Set | Kind::Vector => return self.container(c, slots, pos),
+            _ => c.put(b"null"),
         }
         Ok(pos + 1)
     }
+
+    /// Writes the set or vector at `slots[pos]` and its elements.
+    #[inline(never)]
+    unsafe fn container(
+        &self,
+        c: &mut Cursor,
+        slots: &[Slot],
+        pos: usize,
+    ) -> Result<usize, EncodeError> {
+        let s = &slots[pos];
+        c.put_byte(b'[');
+        let mut next = pos + 1;
+        for i in 0..s.n {
+            c.reserve(1 + FIXED_VALUE_ROOM);
+            if i > 0 {
+                c.put_byte(b',');
+            }
+            if next >= slots.len() {
+                return Err(EncodeError(format!(
+                    "container announces {} elements, the record ends after {i}",
+                    s.n
+                )));
+            }
+            next = self.value(c, slots, next)?;
+        }
+        c.reserve(1);
+        c.put_byte(b']');
+        Ok(next)
+    }
 }
+
+/// Room [`Encoder::value`] needs reserved: the longest bool, count, int,
+/// `null`, `[` or `"` (strings, doubles, times, addresses and containers
+/// reserve for the rest themselves).
+const FIXED_VALUE_ROOM: usize = 24;
 
 /// The 16 address bytes carried in `a` and `b` (memory order).
 fn addr_bytes(s: &Slot) -> [u8; 16] {

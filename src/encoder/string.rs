@@ -7,6 +7,8 @@
 //! JSON string escaping. Both passes happen here in one scan of the bytes in
 //! the common (valid) case.
 
+use super::out::Cursor;
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -91,38 +93,121 @@ fn good_utf8_len(s: &[u8]) -> Option<usize> {
     }
 }
 
-/// Appends `"` + the Zeek JSON form of the raw string `bytes` + `"`.
-pub fn push_zeek_string(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.push(b'"');
-    let mark = out.len();
-    let mut i = 0;
-    let mut start = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if is_plain(b) {
-            let esc = JSON_ESCAPE[b as usize];
-            if esc != 0 {
-                out.extend_from_slice(&bytes[start..i]);
-                out.push(b'\\');
-                out.push(esc);
-                start = i + 1;
-            }
-            i += 1;
-            continue;
+/// Bytes that pass unchanged in either pass: printable ASCII except `"` and
+/// the backslash.
+static PASS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0x20;
+    while i < 0x7F {
+        t[i] = i != b'"' as usize && i != b'\\' as usize;
+        i += 1;
+    }
+    t
+};
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the 8 bytes in `w` is not a [`PASS`] byte (below 0x20,
+/// above 0x7E, `"` or backslash). Exact: no false positives or negatives.
+#[inline(always)]
+fn word_needs_care(w: u64) -> bool {
+    let below_0x20 = w.wrapping_sub(ONES * 0x20) & !w;
+    let above_0x7e = w.wrapping_add(ONES) | w;
+    let q = w ^ (ONES * b'"' as u64);
+    let quote = q.wrapping_sub(ONES) & !q;
+    let bs = w ^ (ONES * b'\\' as u64);
+    let backslash = bs.wrapping_sub(ONES) & !bs;
+    (below_0x20 | above_0x7e | quote | backslash) & HIGHS != 0
+}
+
+/// Index of the first byte at or after `i` that is not a [`PASS`] byte, or
+/// `bytes.len()`.
+#[inline(always)]
+fn skip_pass(bytes: &[u8], mut i: usize) -> usize {
+    let n = bytes.len();
+    while i + 8 <= n {
+        let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
+        if word_needs_care(w) {
+            break;
         }
-        match good_utf8_len(&bytes[i..]) {
-            Some(n) => i += n,
-            None => {
-                // One bad byte anywhere: redo the whole string escaped.
-                out.truncate(mark);
-                push_all_escaped(out, bytes);
-                out.push(b'"');
-                return;
-            }
+        i += 8;
+    }
+    if i < n && n >= 8 && i + 8 > n {
+        // The last 8 bytes, overlapping what was checked already.
+        let w = u64::from_le_bytes(bytes[n - 8..].try_into().unwrap());
+        if !word_needs_care(w) {
+            return n;
         }
     }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+    while i < n && PASS[bytes[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// Appends `"` + the Zeek JSON form of the raw string `bytes` + `"`.
+pub fn push_zeek_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_zeek_string(&mut Cursor::new(out), bytes)
+}
+
+/// [`push_zeek_string`] at a cursor.
+///
+/// One pass in the common case: runs of plain ASCII are found 8 bytes at a
+/// time and copied whole; valid UTF-8 sequences are checked and stay in the
+/// run; `"`, backslash and the five short escapes are written as they come.
+/// The first bad byte (which makes Zeek escape the whole string) restarts
+/// the string in the escaped form.
+#[inline(always)]
+pub(crate) fn write_zeek_string(c: &mut Cursor, bytes: &[u8]) {
+    let n = bytes.len();
+    c.reserve(n + 2);
+    // SAFETY: reserved above.
+    unsafe { c.put_byte(b'"') };
+    let mark = c.len();
+    let mut start = 0;
+    let mut i = 0;
+    loop {
+        i = skip_pass(bytes, i);
+        if i == n {
+            break;
+        }
+        let b = bytes[i];
+        if b >= 0x80 {
+            if let Some(k) = good_utf8_len(&bytes[i..]) {
+                i += k;
+                continue;
+            }
+        } else {
+            let esc = JSON_ESCAPE[b as usize];
+            // 0x7F and the controls without a short escape are bad bytes.
+            if esc != 0 && esc != b'u' {
+                // The run so far, the escape, and room for the rest.
+                c.reserve((i - start) + 2 + (n - i) + 1);
+                // SAFETY: reserved just above.
+                unsafe {
+                    c.put_var(&bytes[start..i]);
+                    c.put(&[b'\\', esc]);
+                }
+                i += 1;
+                start = i;
+                continue;
+            }
+        }
+        // One bad byte anywhere: redo the whole string escaped.
+        c.truncate(mark);
+        c.with_vec(|out| {
+            push_all_escaped(out, bytes);
+            out.push(b'"');
+        });
+        return;
+    }
+    c.reserve(n - start + 1);
+    // SAFETY: reserved just above.
+    unsafe {
+        c.put_var(&bytes[start..]);
+        c.put_byte(b'"');
+    }
 }
 
 /// The fallback: every byte outside the plain set as `\xNN`, which JSON

@@ -1,7 +1,7 @@
 //! Timestamps in the four `JSON::TimestampFormat`s, as Zeek writes them.
 
-use super::double::{format_u64, push_double};
-use std::io::Write;
+use super::double::write_double;
+use super::out::Cursor;
 
 /// `JSON::TimestampFormat`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,16 +42,25 @@ fn cvttsd2si(d: f64) -> i64 {
 
 /// Appends time `t` (seconds since the epoch) in format `fmt`.
 pub fn push_time(out: &mut Vec<u8>, t: f64, fmt: TimestampFormat) {
+    write_time(&mut Cursor::new(out), t, fmt)
+}
+
+/// [`push_time`] at a cursor.
+#[inline(always)]
+pub(crate) fn write_time(c: &mut Cursor, t: f64, fmt: TimestampFormat) {
     match fmt {
-        TimestampFormat::Epoch => push_double(out, t),
+        TimestampFormat::Epoch => write_double(c, t),
         TimestampFormat::Millis => {
-            let _ = write!(out, "{}", cvttsd2si(t * 1000.0));
+            c.reserve(21);
+            // SAFETY: reserved just above.
+            unsafe { c.put_i64(cvttsd2si(t * 1000.0)) }
         }
         TimestampFormat::MillisUnsigned => {
-            let mut buf = [0u8; 20];
-            out.extend_from_slice(format_u64(cvttsd2si(t * 1000.0) as u64, &mut buf));
+            c.reserve(20);
+            // SAFETY: reserved just above.
+            unsafe { c.put_u64(cvttsd2si(t * 1000.0) as u64) }
         }
-        TimestampFormat::Iso8601 => push_iso8601(out, t),
+        TimestampFormat::Iso8601 => write_iso8601(c, t),
     }
 }
 
@@ -69,7 +78,8 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-fn push_iso8601(out: &mut Vec<u8>, t: f64) {
+#[inline(never)]
+fn write_iso8601(c: &mut Cursor, t: f64) {
     let secs = cvttsd2si(t.floor());
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -77,23 +87,36 @@ fn push_iso8601(out: &mut Vec<u8>, t: f64) {
     // gmtime_r fails once tm_year (year - 1900) leaves int's range; Zeek
     // then writes this placeholder (and reports an error).
     if !t.is_finite() || year - 1900 > i32::MAX as i64 || year - 1900 < i32::MIN as i64 {
-        out.extend_from_slice(b"\"2000-01-01T00:00:00.000000\"");
+        c.reserve(28);
+        // SAFETY: reserved just above.
+        unsafe { c.put(b"\"2000-01-01T00:00:00.000000\"") };
         return;
     }
     let mut frac = t - t.trunc();
     if frac < 0.0 {
         frac += 1.0;
     }
-    let micros = (frac.abs() * 1_000_000.0).round_ties_even();
-    let _ = write!(
-        out,
-        "\"{}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z\"",
-        year,
-        month,
-        day,
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        micros as u64
-    );
+    let micros = (frac.abs() * 1_000_000.0).round_ties_even() as u64;
+    // `"` + year (at most 11 characters) + 15 + `.` + 7 + `Z"`: 37 bytes.
+    c.reserve(40);
+    // SAFETY: reserved above; the year needs at most 11 of them.
+    unsafe {
+        c.put_byte(b'"');
+        c.put_i64(year);
+        for (sep, v) in [
+            (b'-', month as u64),
+            (b'-', day as u64),
+            (b'T', (rem / 3600) as u64),
+            (b':', (rem / 60 % 60) as u64),
+            (b':', (rem % 60) as u64),
+        ] {
+            c.put_byte(sep);
+            c.put_u64_padded(v, 2);
+        }
+        c.put_byte(b'.');
+        // `%06.0f`: a fraction that rounds up to a whole second prints
+        // 1000000, as Zeek does.
+        c.put_u64_padded(micros, 6);
+        c.put(b"Z\"");
+    }
 }
