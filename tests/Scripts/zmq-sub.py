@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """A ZeroMQ subscriber for the tests: the other end of the ZeroMQ writer.
 
-Zeek's writer connects to its endpoint, so this BINDs a SUB socket there,
-subscribes to everything and appends each message it receives to --out, one
-JSON object per line:
+By default Zeek's writer connects to its endpoint, so this BINDs a SUB
+socket there (--bind); with LogZeroMQ::bind = T, Zeek binds and this CONNECTs
+to it (--connect; ZeroMQ retries until Zeek's socket is there). It subscribes
+to everything and appends each message it receives to --out, one JSON object
+per line:
 
     {"frames": ["conn", "{\"ts\":1.5,...}"]}
 
 Frames are decoded as UTF-8 with surrogateescape, so no byte is lost: encode
 them back with ("utf-8", "surrogateescape") to get the exact bytes.
 
-Once bound (and subscribed), it creates the --ready file, so a test can wait
-for it instead of sleeping. It stops, exit status 0, at the first of:
+Once bound or connected (and subscribed), it creates the --ready file, so a
+test can wait for it instead of sleeping; with --ready-on-message only when
+the first message has arrived, i.e. when Zeek's socket certainly has the
+subscription (what a test of a bound endpoint waits for). It stops, exit
+status 0, at the first of:
   --count N           N messages received;
   --until-file FILE   FILE exists (the test creates it when Zeek has exited)
                       and no message arrived for --grace seconds;
@@ -34,9 +39,13 @@ except ImportError:
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--bind", required=True, help="endpoint to bind, e.g. tcp://127.0.0.1:5555")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--bind", help="endpoint to bind, e.g. tcp://127.0.0.1:5555")
+    where.add_argument("--connect", help="endpoint to connect to (Zeek binds it)")
     p.add_argument("--out", required=True, help="file the messages are appended to")
-    p.add_argument("--ready", help="file created once the socket is bound")
+    p.add_argument("--ready", help="file created once the socket is bound or connected")
+    p.add_argument("--ready-on-message", action="store_true",
+                   help="create --ready when the first message arrives instead")
     p.add_argument("--count", type=int, help="stop after this many messages")
     p.add_argument("--until-file", help="stop once this file exists and --grace passed quietly")
     p.add_argument("--grace", type=float, default=2.0,
@@ -49,7 +58,14 @@ def parse_args():
     args = p.parse_args()
     if args.count is None and args.until_file is None and args.idle is None:
         p.error("give at least one of --count, --until-file, --idle")
+    if args.ready_on_message and not args.ready:
+        p.error("--ready-on-message needs --ready")
     return args
+
+
+def create_ready(args, endpoint):
+    with open(args.ready, "w") as f:
+        f.write(f"{os.getpid()} {endpoint}\n")
 
 
 def main():
@@ -62,14 +78,17 @@ def main():
     for prefix in args.subscribe or [""]:
         sock.setsockopt(zmq.SUBSCRIBE, prefix.encode("utf-8", "surrogateescape"))
 
+    endpoint = args.bind or args.connect
     try:
-        sock.bind(args.bind)
+        if args.bind:
+            sock.bind(endpoint)
+        else:
+            sock.connect(endpoint)
     except zmq.ZMQError as e:
-        sys.exit(f"zmq-sub.py: cannot bind {args.bind}: {e}")
+        sys.exit(f"zmq-sub.py: cannot {'bind' if args.bind else 'connect to'} {endpoint}: {e}")
 
-    if args.ready:
-        with open(args.ready, "w") as f:
-            f.write(f"{os.getpid()} {args.bind}\n")
+    if args.ready and not args.ready_on_message:
+        create_ready(args, endpoint)
 
     poller = zmq.Poller()
     poller.register(sock, zmq.POLLIN)
@@ -121,6 +140,8 @@ def main():
                     break
                 received += 1
                 last = time.monotonic()
+                if received == 1 and args.ready_on_message:
+                    create_ready(args, endpoint)
                 decoded = [f.decode("utf-8", "surrogateescape") for f in frames]
                 out.write(json.dumps({"frames": decoded}) + "\n")
                 if args.count is not None and received >= args.count:
@@ -130,7 +151,7 @@ def main():
     sock.close()
     ctx.term()
 
-    print(f"zmq-sub.py: {args.bind}: {received} messages; stopped: {reason}",
+    print(f"zmq-sub.py: {endpoint}: {received} messages; stopped: {reason}",
           file=sys.stderr if status else sys.stdout)
     return status
 
