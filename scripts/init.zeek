@@ -99,6 +99,44 @@ export {
 	## Per-filter ``$config`` key: ``bind`` (``"T"``/``"F"``).
 	const bind: bool = F &redef;
 
+	## CURVE (encryption and authentication), connect mode: the
+	## subscriber's public key, 40 Z85 characters. Setting it makes Zeek a
+	## CURVE client of that subscriber; nothing is sent in plain text.
+	## Per-filter ``$config`` key: ``curve_server_public_key``.
+	const curve_server_public_key: string = "" &redef;
+
+	## CURVE: a file holding Zeek's secret key (40 Z85 characters, e.g.
+	## written by ``zeek-zmq keygen``). It must not be readable by group or
+	## others. Required in bind mode (Zeek is the CURVE server); in connect
+	## mode it lets the subscriber authenticate Zeek (without it Zeek uses a
+	## temporary key pair). Per-filter ``$config`` key:
+	## ``curve_secret_key_file``.
+	const curve_secret_key_file: string = "" &redef;
+
+	## CURVE: Zeek's public key (Z85). Optional: it is derived from the
+	## secret key; if given, it must match it. Per-filter ``$config`` key:
+	## ``curve_public_key``.
+	const curve_public_key: string = "" &redef;
+
+	## CURVE: Zeek's secret key as a literal (Z85). Discouraged: it ends up
+	## in scripts and process memory dumps; use
+	## :zeek:see:`LogZeroMQ::curve_secret_key_file`. Meant for tests.
+	const curve_secret_key: string = "" &redef;
+
+	## CURVE, bind mode: the public keys (Z85) of the subscribers allowed to
+	## connect. With neither this nor
+	## :zeek:see:`LogZeroMQ::curve_allowed_clients_file` set, any client
+	## that knows Zeek's public key may subscribe.
+	## Per-filter ``$config`` key: ``curve_allowed_clients`` (keys separated
+	## by spaces or commas).
+	const curve_allowed_clients: set[string] = set() &redef;
+
+	## CURVE, bind mode: a file of allowed subscriber public keys, one per
+	## line, ``#`` starts a comment. It is read again whenever it changes, so
+	## a key added or removed takes effect for the next connection.
+	## Per-filter ``$config`` key: ``curve_allowed_clients_file``.
+	const curve_allowed_clients_file: string = "" &redef;
+
 	## The log streams to publish. If empty (the default), all streams are
 	## published, except those in :zeek:see:`LogZeroMQ::excluded_log_ids`.
 	const send_logs: set[Log::ID] = set() &redef;

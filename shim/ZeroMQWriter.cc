@@ -70,6 +70,17 @@ std::string RenderOption(const zeek::Val& v) {
             const char* name = v.GetType()->AsEnumType()->Lookup(v.AsEnum());
             return name ? name : "";
         }
+        case zeek::TYPE_TABLE: {
+            // A set (e.g. of key strings): its elements, one per line.
+            std::string out;
+            const auto elems = v.AsTableVal()->ToPureListVal();
+            for ( int i = 0; elems && i < elems->Length(); ++i ) {
+                if ( i > 0 )
+                    out += '\n';
+                out += RenderOption(*elems->Idx(i));
+            }
+            return out;
+        }
         default: {
             // Anything else: Zeek's own readable rendering.
             zeek::ODesc d;

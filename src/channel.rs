@@ -126,7 +126,17 @@ impl Channel {
         }
         match self.socket.send(path, zmq::SNDMORE | zmq::DONTWAIT) {
             Ok(()) => {}
-            Err(zmq::Error::EAGAIN) => return Ok(Sent::Full),
+            Err(zmq::Error::EAGAIN) => {
+                // libzmq learns what the peer has read through commands it
+                // processes only now and then while sending; process them
+                // now and try once more before calling the queue full.
+                let _ = self.socket.get_events();
+                match self.socket.send(path, zmq::SNDMORE | zmq::DONTWAIT) {
+                    Ok(()) => {}
+                    Err(zmq::Error::EAGAIN) => return Ok(Sent::Full),
+                    Err(e) => return Err(e),
+                }
+            }
             Err(e) => return Err(e),
         }
         // With the first frame accepted, the second one is too: the

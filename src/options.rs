@@ -23,6 +23,12 @@ pub const SCRIPT_OPTIONS: &[&str] = &[
     "block_timeout",
     "drop_report_interval",
     "bind",
+    "curve_server_public_key",
+    "curve_secret_key_file",
+    "curve_public_key",
+    "curve_secret_key",
+    "curve_allowed_clients",
+    "curve_allowed_clients_file",
 ];
 
 /// `LogZeroMQ::OverflowPolicy`: what a writer does when a subscriber is
@@ -57,6 +63,57 @@ pub struct Options {
     pub drop_report_interval: Duration,
     /// Bind the endpoint (subscribers connect) instead of connecting.
     pub bind: bool,
+    /// The CURVE options, as given (checked by [`crate::curve`]).
+    pub curve: CurveOptions,
+}
+
+/// The CURVE options as text; empty = not set.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct CurveOptions {
+    pub server_public_key: String,
+    pub secret_key_file: String,
+    pub public_key: String,
+    /// A literal secret key: never printed (see the `Debug` impl).
+    pub secret_key: String,
+    /// Public keys, separated by whitespace or commas.
+    pub allowed_clients: String,
+    pub allowed_clients_file: String,
+}
+
+impl CurveOptions {
+    /// Whether any CURVE option is set (then the writer never sends plain text).
+    pub fn any(&self) -> bool {
+        [
+            &self.server_public_key,
+            &self.secret_key_file,
+            &self.public_key,
+            &self.secret_key,
+            &self.allowed_clients,
+            &self.allowed_clients_file,
+        ]
+        .iter()
+        .any(|s| !s.trim().is_empty())
+    }
+}
+
+impl std::fmt::Debug for CurveOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurveOptions")
+            .field("server_public_key", &self.server_public_key)
+            .field("secret_key_file", &self.secret_key_file)
+            .field("public_key", &self.public_key)
+            .field(
+                "secret_key",
+                &if self.secret_key.is_empty() {
+                    ""
+                } else {
+                    "(set)"
+                },
+            )
+            .field("allowed_clients", &self.allowed_clients)
+            .field("allowed_clients_file", &self.allowed_clients_file)
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -72,6 +129,7 @@ impl Default for Options {
             block_timeout: Duration::ZERO,
             drop_report_interval: Duration::from_secs(60),
             bind: false,
+            curve: CurveOptions::default(),
         }
     }
 }
@@ -195,7 +253,50 @@ const DEFS: &[OptionDef] = &[
         expected: "T or F",
         set: |o, v| parse_bool(v).map(|b| o.bind = b).is_some(),
     },
+    // CURVE values are taken as they are and checked when the writer starts
+    // (so that a secret never appears in a warning about its format).
+    OptionDef {
+        script: "curve_server_public_key",
+        config: &["curve_server_public_key"],
+        expected: "a Z85 key",
+        set: |o, v| set_text(&mut o.curve.server_public_key, v),
+    },
+    OptionDef {
+        script: "curve_secret_key_file",
+        config: &["curve_secret_key_file"],
+        expected: "a file name",
+        set: |o, v| set_text(&mut o.curve.secret_key_file, v),
+    },
+    OptionDef {
+        script: "curve_public_key",
+        config: &["curve_public_key"],
+        expected: "a Z85 key",
+        set: |o, v| set_text(&mut o.curve.public_key, v),
+    },
+    OptionDef {
+        script: "curve_secret_key",
+        config: &["curve_secret_key"],
+        expected: "a Z85 key",
+        set: |o, v| set_text(&mut o.curve.secret_key, v),
+    },
+    OptionDef {
+        script: "curve_allowed_clients",
+        config: &["curve_allowed_clients"],
+        expected: "Z85 keys",
+        set: |o, v| set_text(&mut o.curve.allowed_clients, v),
+    },
+    OptionDef {
+        script: "curve_allowed_clients_file",
+        config: &["curve_allowed_clients_file"],
+        expected: "a file name",
+        set: |o, v| set_text(&mut o.curve.allowed_clients_file, v),
+    },
 ];
+
+fn set_text(field: &mut String, v: &str) -> bool {
+    *field = v.trim().to_string();
+    true
+}
 
 fn parse_bool(v: &str) -> Option<bool> {
     match v.trim() {

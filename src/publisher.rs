@@ -11,6 +11,7 @@
 //!   with linger, when the last of them finishes.
 
 use crate::channel::{Channel, Sent};
+use crate::curve::{self, Security, ZapHandler};
 use crate::options::{Options, OverflowPolicy};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
@@ -29,7 +30,12 @@ enum Target {
 /// A bound socket shared by every writer with the same endpoint.
 struct BoundEndpoint {
     endpoint: String,
+    security: Security,
+    // Dropped in this order: the socket first, then the ZAP handler, whose
+    // socket is the last one of the context; the context's termination then
+    // waits (at most the linger time) for queued messages.
     channel: Mutex<Channel>,
+    zap: Option<ZapHandler>,
 }
 
 impl BoundEndpoint {
@@ -42,7 +48,7 @@ impl BoundEndpoint {
 /// The bound endpoints in use in this process.
 static BOUND: Mutex<Vec<Weak<BoundEndpoint>>> = Mutex::new(Vec::new());
 
-fn shared_bound(opts: &Options) -> Result<Arc<BoundEndpoint>, String> {
+fn shared_bound(opts: &Options, security: Security) -> Result<Arc<BoundEndpoint>, String> {
     let mut registry = BOUND.lock().unwrap_or_else(|e| e.into_inner());
     registry.retain(|w| w.strong_count() > 0);
     if let Some(existing) = registry
@@ -50,17 +56,34 @@ fn shared_bound(opts: &Options) -> Result<Arc<BoundEndpoint>, String> {
         .filter_map(Weak::upgrade)
         .find(|b| b.endpoint == opts.endpoint)
     {
+        if existing.security != security {
+            return Err(format!(
+                "\"{}\" is already bound by another writer with other CURVE settings",
+                opts.endpoint
+            ));
+        }
         return Ok(existing);
     }
     let ctx = zmq::Context::new();
+    // The ZAP handler must be there before a CURVE server socket binds.
+    let zap = match &security {
+        Security::Server {
+            allowed: Some(allowed),
+            ..
+        } => Some(ZapHandler::start(&ctx, allowed.clone())?),
+        _ => None,
+    };
     let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
+    curve::apply(channel.socket(), &security)?;
     channel
         .socket()
         .bind(&opts.endpoint)
         .map_err(|e| format!("cannot bind \"{}\": {e}", opts.endpoint))?;
     let bound = Arc::new(BoundEndpoint {
         endpoint: opts.endpoint.clone(),
+        security,
         channel: Mutex::new(channel),
+        zap,
     });
     registry.push(Arc::downgrade(&bound));
     Ok(bound)
@@ -71,13 +94,15 @@ impl Publisher {
     /// validated); then applies the connect pause and waits for a
     /// subscriber of `path` as the options say.
     pub fn open(opts: &Options, path: &[u8]) -> Result<Publisher, String> {
+        let security = curve::resolve(&opts.curve, opts.bind)?;
         let target = if opts.bind {
-            Target::Bound(shared_bound(opts)?)
+            Target::Bound(shared_bound(opts, security)?)
         } else {
             let ctx = zmq::Context::new();
             ctx.set_io_threads(1)
                 .map_err(|e| format!("cannot configure ZeroMQ: {e}"))?;
             let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
+            curve::apply(channel.socket(), &security)?;
             channel
                 .socket()
                 .connect(&opts.endpoint)
@@ -124,6 +149,20 @@ impl Publisher {
                     }
                 }
             }
+        }
+    }
+
+    /// Messages to report about rejected CURVE clients (bind mode), each
+    /// rejected key once, whichever writer of the endpoint asks first.
+    pub fn take_reports(&mut self) -> Vec<String> {
+        match &self.target {
+            Target::Bound(b) => b.zap.as_ref().map_or_else(Vec::new, |z| {
+                z.rejections
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take_messages()
+            }),
+            Target::Connected(_) => Vec::new(),
         }
     }
 

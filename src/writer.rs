@@ -234,6 +234,9 @@ impl Writer {
     pub fn heartbeat_with(&mut self, report: &dyn Report) {
         if let State::Active(active) = &mut self.state {
             active.publisher.refresh();
+            for msg in active.publisher.take_reports() {
+                report.warning(&msg);
+            }
         }
         self.report_drops(report, false);
     }

@@ -57,6 +57,16 @@ impl Subscriber {
     }
 
     pub fn start(addr: &str, setup: Setup) -> Subscriber {
+        Subscriber::start_with(addr, setup, |_| {})
+    }
+
+    /// As `start`, with `configure` applied to the socket (e.g. CURVE
+    /// options) before it binds or connects.
+    pub fn start_with(
+        addr: &str,
+        setup: Setup,
+        configure: impl FnOnce(&zmq::Socket) + Send + 'static,
+    ) -> Subscriber {
         let (tx, rx) = mpsc::channel();
         let (ep_tx, ep_rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
@@ -76,6 +86,7 @@ impl Subscriber {
             }
             sock.set_rcvtimeo(20).unwrap();
             sock.set_linger(0).unwrap();
+            configure(&sock);
             match setup.mode {
                 Mode::Bind => sock.bind(&addr).unwrap(),
                 Mode::Connect => sock.connect(&addr).unwrap(),

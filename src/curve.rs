@@ -1,0 +1,308 @@
+//! CURVE: encrypted, authenticated streams (CurveZMQ, with ZAP for client
+//! authentication in bind mode).
+//!
+//! Fail closed: when any CURVE option is set, either every check passes and
+//! the socket is a CURVE socket, or the writer gets an error and sends
+//! nothing. It never falls back to plain text. No message contains a secret
+//! key.
+
+use crate::keys::{self, Key, SecretKey};
+use crate::options::CurveOptions;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::SystemTime;
+
+/// What a writer's socket does about CURVE.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Security {
+    Plain,
+    /// Connect mode: Zeek is a CURVE client of the subscriber.
+    Client {
+        server: Key,
+        public: Key,
+        secret: SecretKey,
+    },
+    /// Bind mode: Zeek is the CURVE server.
+    Server {
+        secret: SecretKey,
+        allowed: Option<Allowed>,
+    },
+}
+
+/// The clients a CURVE server accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allowed {
+    pub keys: Vec<Key>,
+    pub file: Option<PathBuf>,
+}
+
+/// Checks the CURVE options for a writer that binds (`bind`) or connects.
+pub fn resolve(c: &CurveOptions, bind: bool) -> Result<Security, String> {
+    if !c.any() {
+        return Ok(Security::Plain);
+    }
+    if !keys::curve_available() {
+        return Err("CURVE options are set but this libzmq was built without CURVE".into());
+    }
+    let secret = own_secret(c)?;
+    if let Some(secret) = &secret {
+        if !c.public_key.is_empty() {
+            let public = keys::parse_z85(&c.public_key)
+                .map_err(|e| format!("LogZeroMQ::curve_public_key: {e}"))?;
+            if keys::public_of(secret)? != public {
+                return Err("LogZeroMQ::curve_public_key does not belong to the secret key".into());
+            }
+        }
+    } else if !c.public_key.is_empty() {
+        return Err("LogZeroMQ::curve_public_key is set but no secret key \
+                    (LogZeroMQ::curve_secret_key_file)"
+            .into());
+    }
+    if bind {
+        if !c.server_public_key.is_empty() {
+            return Err("LogZeroMQ::curve_server_public_key is for connect mode; \
+                        in bind mode Zeek is the CURVE server"
+                .into());
+        }
+        let secret = secret.ok_or(
+            "CURVE in bind mode needs Zeek's secret key: set LogZeroMQ::curve_secret_key_file",
+        )?;
+        let mut keys = Vec::new();
+        for (i, k) in c
+            .allowed_clients
+            .split(|ch: char| ch.is_whitespace() || ch == ',')
+            .filter(|k| !k.is_empty())
+            .enumerate()
+        {
+            keys.push(
+                keys::parse_z85(k)
+                    .map_err(|e| format!("LogZeroMQ::curve_allowed_clients, key {}: {e}", i + 1))?,
+            );
+        }
+        let file =
+            (!c.allowed_clients_file.is_empty()).then(|| PathBuf::from(&c.allowed_clients_file));
+        if let Some(f) = &file {
+            keys::read_public_keys_file(f)?;
+        }
+        let allowed = (!keys.is_empty() || file.is_some()).then_some(Allowed { keys, file });
+        Ok(Security::Server { secret, allowed })
+    } else {
+        if c.server_public_key.is_empty() {
+            return Err("CURVE in connect mode needs the subscriber's public key: \
+                        set LogZeroMQ::curve_server_public_key"
+                .into());
+        }
+        if !c.allowed_clients.is_empty() || !c.allowed_clients_file.is_empty() {
+            return Err("LogZeroMQ::curve_allowed_clients(_file) are for bind mode".into());
+        }
+        let server = keys::parse_z85(&c.server_public_key)
+            .map_err(|e| format!("LogZeroMQ::curve_server_public_key: {e}"))?;
+        let secret = match secret {
+            Some(s) => s,
+            None => {
+                // No identity of our own: a temporary key pair.
+                let pair = zmq::CurveKeyPair::new()
+                    .map_err(|e| format!("cannot generate a CURVE key pair: {e}"))?;
+                SecretKey(pair.secret_key)
+            }
+        };
+        let public = keys::public_of(&secret)?;
+        Ok(Security::Client {
+            server,
+            public,
+            secret,
+        })
+    }
+}
+
+fn own_secret(c: &CurveOptions) -> Result<Option<SecretKey>, String> {
+    match (c.secret_key_file.is_empty(), c.secret_key.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => Err(
+            "set either LogZeroMQ::curve_secret_key_file or LogZeroMQ::curve_secret_key, not both"
+                .into(),
+        ),
+        (false, true) => keys::read_secret_key_file(c.secret_key_file.as_ref()).map(Some),
+        (true, false) => keys::parse_z85(&c.secret_key)
+            .map(|k| Some(SecretKey(k)))
+            .map_err(|e| format!("LogZeroMQ::curve_secret_key: {e}")),
+    }
+}
+
+/// Applies `security` to a socket before it connects or binds.
+pub fn apply(socket: &zmq::Socket, security: &Security) -> Result<(), String> {
+    let r = match security {
+        Security::Plain => Ok(()),
+        Security::Client {
+            server,
+            public,
+            secret,
+        } => socket
+            .set_curve_serverkey(server)
+            .and_then(|_| socket.set_curve_publickey(public))
+            .and_then(|_| socket.set_curve_secretkey(&secret.0)),
+        Security::Server { secret, .. } => socket
+            .set_curve_server(true)
+            .and_then(|_| socket.set_curve_secretkey(&secret.0))
+            // Lets the ZAP handler see a domain.
+            .and_then(|_| socket.set_zap_domain("zeek-logs")),
+    };
+    r.map_err(|e| format!("cannot set up CURVE on the socket: {e}"))
+}
+
+/// Client keys rejected by a ZAP handler, each to be reported once.
+#[derive(Default)]
+pub struct Rejections {
+    /// Connection attempts rejected in all.
+    pub count: u64,
+    reported: HashSet<Key>,
+    /// Not yet reported: (client key, peer address).
+    pending: Vec<(Key, String)>,
+    /// Problems with the allowed-clients file, not yet reported.
+    pub file_errors: Vec<String>,
+}
+
+impl Rejections {
+    /// Messages to report now (each rejected key once).
+    pub fn take_messages(&mut self) -> Vec<String> {
+        let count = self.count;
+        let mut out: Vec<String> = self
+            .pending
+            .drain(..)
+            .map(|(key, addr)| {
+                format!(
+                    "rejected a subscriber with CURVE public key {} from {addr}: not an allowed \
+                     client ({count} rejected connection attempts so far)",
+                    keys::to_z85(&key)
+                )
+            })
+            .collect();
+        out.append(&mut self.file_errors);
+        out
+    }
+}
+
+/// A ZAP handler: authenticates CURVE clients of the sockets in one
+/// context against the allowed keys, until dropped.
+pub struct ZapHandler {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    pub rejections: Arc<Mutex<Rejections>>,
+}
+
+impl ZapHandler {
+    /// Binds the ZAP endpoint in `ctx` (before any CURVE server socket in
+    /// it binds) and serves it on a thread.
+    pub fn start(ctx: &zmq::Context, allowed: Allowed) -> Result<ZapHandler, String> {
+        let sock = ctx
+            .socket(zmq::REP)
+            .map_err(|e| format!("cannot create the ZAP socket: {e}"))?;
+        sock.set_linger(0)
+            .and_then(|_| sock.bind("inproc://zeromq.zap.01"))
+            .map_err(|e| format!("cannot bind the ZAP handler: {e}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let rejections = Arc::new(Mutex::new(Rejections::default()));
+        let (stop2, rej2) = (stop.clone(), rejections.clone());
+        let thread = std::thread::Builder::new()
+            .name("zeromq-zap".into())
+            .spawn(move || serve(sock, allowed, &stop2, &rej2))
+            .map_err(|e| format!("cannot start the ZAP handler: {e}"))?;
+        Ok(ZapHandler {
+            stop,
+            thread: Some(thread),
+            rejections,
+        })
+    }
+}
+
+impl Drop for ZapHandler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The allowed keys, with the file re-read whenever it changes.
+struct AllowList {
+    fixed: Vec<Key>,
+    file: Option<PathBuf>,
+    file_keys: Vec<Key>,
+    file_stamp: Option<SystemTime>,
+}
+
+impl AllowList {
+    fn allows(&mut self, key: &Key, rejections: &Mutex<Rejections>) -> bool {
+        if let Some(f) = &self.file {
+            let stamp = std::fs::metadata(f).and_then(|m| m.modified()).ok();
+            if stamp.is_none() || stamp != self.file_stamp {
+                self.file_stamp = stamp;
+                match keys::read_public_keys_file(f) {
+                    Ok(k) => self.file_keys = k,
+                    Err(e) => {
+                        // Fail closed: no key from a file we cannot read.
+                        self.file_keys.clear();
+                        lock(rejections)
+                            .file_errors
+                            .push(format!("{e}; allowing no client from that file"));
+                    }
+                }
+            }
+        }
+        self.fixed.contains(key) || self.file_keys.contains(key)
+    }
+}
+
+fn lock(m: &Mutex<Rejections>) -> std::sync::MutexGuard<'_, Rejections> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Answers ZAP requests (RFC 27) until `stop`.
+fn serve(sock: zmq::Socket, allowed: Allowed, stop: &AtomicBool, rejections: &Mutex<Rejections>) {
+    let mut list = AllowList {
+        fixed: allowed.keys,
+        file: allowed.file,
+        file_keys: Vec::new(),
+        file_stamp: None,
+    };
+    while !stop.load(Ordering::Relaxed) {
+        match sock.poll(zmq::POLLIN, 100) {
+            Ok(n) if n > 0 => {}
+            _ => continue,
+        }
+        let Ok(frames) = sock.recv_multipart(0) else {
+            continue;
+        };
+        // version, request id, domain, address, identity, mechanism, key...
+        let request_id = frames.get(1).cloned().unwrap_or_default();
+        let address = frames
+            .get(3)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .unwrap_or_default();
+        let key: Option<Key> = match frames.get(5).map(Vec::as_slice) {
+            Some(b"CURVE") => frames.get(6).and_then(|k| k.as_slice().try_into().ok()),
+            _ => None,
+        };
+        let ok = key.is_some_and(|k| list.allows(&k, rejections));
+        if !ok {
+            let mut r = lock(rejections);
+            r.count += 1;
+            if let Some(k) = key {
+                if r.reported.insert(k) {
+                    r.pending.push((k, address));
+                }
+            }
+        }
+        let (code, text): (&[u8], &[u8]) = if ok {
+            (b"200", b"OK")
+        } else {
+            (b"400", b"not an allowed client")
+        };
+        let reply: [&[u8]; 6] = [b"1.0", &request_id, code, text, b"", b""];
+        let _ = sock.send_multipart(reply, 0);
+    }
+}
