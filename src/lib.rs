@@ -14,9 +14,11 @@ pub mod dump;
 pub mod encoder;
 pub mod endpoint;
 pub mod keys;
+pub mod logfile;
 pub mod options;
 pub mod publisher;
 pub mod report;
+pub mod tsv;
 pub mod writer;
 
 pub use bridge::{FieldSpec, KeyValue, Kind, Slot};

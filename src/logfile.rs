@@ -1,0 +1,310 @@
+//! Reads a Zeek log file, TSV or JSON lines, plain or gzip-compressed, as
+//! the `[path, json]` messages the writer would have published for it.
+//!
+//! - The format is recognized by the first line: `#` starts a TSV header,
+//!   `{` a JSON record. gzip is recognized by its magic bytes (so `.gz` is
+//!   optional, and `conn.log` may be compressed).
+//! - JSON lines are passed on as they are, after checking that each is one
+//!   JSON object.
+//! - TSV records are parsed with [`crate::tsv`] and encoded with the
+//!   writer's own [`Encoder`], so each comes out as Zeek's JSON for the
+//!   values the TSV holds.
+//! - The path is the one given, else the TSV's `#path`, else the file name
+//!   up to its first dot (`conn.json.log.gz` -> `conn`).
+
+use crate::encoder::{Encoder, JsonOptions};
+use crate::tsv::{Line, TsvParser, TsvRecord};
+use flate2::bufread::MultiGzDecoder;
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Tsv,
+    Json,
+}
+
+/// What [`LogFile::next_item`] found.
+#[derive(Debug)]
+pub enum Item<'a> {
+    /// A record: its log path and JSON (no newline).
+    Record { path: &'a [u8], json: &'a [u8] },
+    /// A line that is not a record: its line number and why.
+    Malformed { line: u64, reason: String },
+    /// The end of the file.
+    End,
+}
+
+/// Counts the bytes read from the file (compressed bytes for gzip).
+struct Counting<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+pub struct LogFile {
+    name: PathBuf,
+    reader: Box<dyn BufRead>,
+    format: Option<Format>,
+    gzip: bool,
+    /// The path given by the caller; else the TSV's `#path` or the name's.
+    path_override: Option<Vec<u8>>,
+    path_from_name: Vec<u8>,
+    path: Vec<u8>,
+    json_opts: JsonOptions,
+    line_no: u64,
+    line: Vec<u8>,
+    out: Vec<u8>,
+    tsv: TsvParser,
+    rec: TsvRecord,
+    /// The encoder for the TSV schema of this generation.
+    encoder: Option<(u64, Encoder)>,
+    read_bytes: Rc<Cell<u64>>,
+    size: u64,
+}
+
+/// The path a file name implies: the name up to its first dot.
+pub fn path_from_file_name(name: &Path) -> Vec<u8> {
+    let base = name
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    base.split('.')
+        .next()
+        .unwrap_or_default()
+        .as_bytes()
+        .to_vec()
+}
+
+impl LogFile {
+    /// Opens `name`; `path` overrides the log path of every record.
+    pub fn open(name: &Path, path: Option<&str>, json_opts: JsonOptions) -> io::Result<LogFile> {
+        let file = File::open(name)?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let read_bytes = Rc::new(Cell::new(0));
+        let counting = Counting {
+            inner: file,
+            count: read_bytes.clone(),
+        };
+        let mut raw = BufReader::with_capacity(1 << 16, counting);
+        let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let reader: Box<dyn BufRead> = if gzip {
+            Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(raw)))
+        } else {
+            Box::new(raw)
+        };
+        Ok(LogFile {
+            name: name.to_path_buf(),
+            reader,
+            format: None,
+            gzip,
+            path_override: path.map(|p| p.as_bytes().to_vec()),
+            path_from_name: path_from_file_name(name),
+            path: Vec::new(),
+            json_opts,
+            line_no: 0,
+            line: Vec::with_capacity(4096),
+            out: Vec::with_capacity(4096),
+            tsv: TsvParser::new(),
+            rec: TsvRecord::default(),
+            encoder: None,
+            read_bytes,
+            size,
+        })
+    }
+
+    pub fn name(&self) -> &Path {
+        &self.name
+    }
+
+    /// The format, once the first line was read.
+    pub fn format(&self) -> Option<Format> {
+        self.format
+    }
+
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// How far through the file reading is, from 0 to 1 (by bytes of the
+    /// file as stored, so also for gzip).
+    pub fn progress(&self) -> f64 {
+        if self.size == 0 {
+            return 1.0;
+        }
+        (self.read_bytes.get() as f64 / self.size as f64).min(1.0)
+    }
+
+    /// The next record, malformed line, or the end. A read error (an
+    /// unreadable or truncated file) ends the file with an error.
+    pub fn next_item(&mut self) -> io::Result<Item<'_>> {
+        loop {
+            self.line.clear();
+            if self.reader.read_until(b'\n', &mut self.line)? == 0 {
+                return Ok(Item::End);
+            }
+            self.line_no += 1;
+            if self.line.last() == Some(&b'\n') {
+                self.line.pop();
+            }
+            let format = match self.format {
+                Some(f) => f,
+                None => {
+                    let f =
+                        match self.line.first() {
+                            Some(b'#') => Format::Tsv,
+                            Some(b'{') => Format::Json,
+                            _ => return Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                "not a Zeek log: the first line is neither a TSV header (#...) \
+                                 nor a JSON record ({...})",
+                            )),
+                        };
+                    self.format = Some(f);
+                    f
+                }
+            };
+            match format {
+                Format::Json => return Ok(self.json_line()),
+                Format::Tsv => match self.tsv_line() {
+                    None => continue,
+                    Some(Ok(())) => {
+                        return Ok(Item::Record {
+                            path: &self.path,
+                            json: &self.out,
+                        })
+                    }
+                    Some(Err(reason)) => {
+                        return Ok(Item::Malformed {
+                            line: self.line_no,
+                            reason,
+                        })
+                    }
+                },
+            }
+        }
+    }
+
+    fn json_line(&mut self) -> Item<'_> {
+        let line = self.line.as_slice();
+        if line.first() != Some(&b'{') {
+            return Item::Malformed {
+                line: self.line_no,
+                reason: "not a JSON object".into(),
+            };
+        }
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+            return Item::Malformed {
+                line: self.line_no,
+                reason: format!("not JSON: {e}"),
+            };
+        }
+        let path = self
+            .path_override
+            .as_deref()
+            .unwrap_or(&self.path_from_name);
+        Item::Record { path, json: line }
+    }
+
+    /// Parses and encodes a TSV line into `out`: `None` for a header line,
+    /// else whether it was a record.
+    fn tsv_line(&mut self) -> Option<Result<(), String>> {
+        match self.tsv.parse_line(&self.line, &mut self.rec) {
+            Ok(Line::Header) => return None,
+            Ok(Line::Record) => {}
+            Err(reason) => return Some(Err(reason)),
+        }
+        let generation = self.tsv.generation();
+        if self.encoder.as_ref().map(|(g, _)| *g) != Some(generation) {
+            self.encoder = Some((generation, Encoder::new(self.tsv.fields(), self.json_opts)));
+            self.path = match (&self.path_override, self.tsv.path()) {
+                (Some(p), _) => p.clone(),
+                (None, Some(p)) => p.as_bytes().to_vec(),
+                (None, None) => self.path_from_name.clone(),
+            };
+        }
+        let (_, encoder) = self.encoder.as_ref().expect("set above");
+        self.out.clear();
+        Some(self.rec.encode(encoder, &mut self.out).map_err(|e| e.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("zmqwriter-logfile-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d.join(name)
+    }
+
+    fn records(f: &mut LogFile) -> Vec<Result<(String, String), (u64, String)>> {
+        let mut v = Vec::new();
+        loop {
+            match f.next_item().unwrap() {
+                Item::Record { path, json } => v.push(Ok((
+                    String::from_utf8_lossy(path).into_owned(),
+                    String::from_utf8_lossy(json).into_owned(),
+                ))),
+                Item::Malformed { line, reason } => v.push(Err((line, reason))),
+                Item::End => return v,
+            }
+        }
+    }
+
+    #[test]
+    fn json_plain_and_gzip() {
+        let text = "{\"a\":1}\nnot json\n{\"b\":[1,\n{\"c\":\"x\"}\n";
+        let plain = tmp("dns.json.log");
+        std::fs::write(&plain, text).unwrap();
+        let gz = tmp("http.2026-01-01.log.gz");
+        let mut enc =
+            flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap();
+        for (file, path) in [(&plain, "dns"), (&gz, "http")] {
+            let mut f = LogFile::open(file, None, JsonOptions::default()).unwrap();
+            let r = records(&mut f);
+            assert_eq!(f.format(), Some(Format::Json));
+            assert_eq!(f.is_gzip(), file == &gz);
+            assert_eq!(r[0], Ok((path.into(), "{\"a\":1}".into())));
+            assert_eq!(r[1].as_ref().unwrap_err().0, 2);
+            assert_eq!(r[2].as_ref().unwrap_err().0, 3);
+            assert_eq!(r[3], Ok((path.into(), "{\"c\":\"x\"}".into())));
+            assert_eq!(r.len(), 4);
+            assert_eq!(f.progress(), 1.0);
+        }
+        let mut f = LogFile::open(&plain, Some("other"), JsonOptions::default()).unwrap();
+        assert_eq!(records(&mut f)[0].as_ref().unwrap().0, "other");
+    }
+
+    #[test]
+    fn tsv_path_from_header() {
+        let file = tmp("whatever.log");
+        std::fs::write(
+            &file,
+            "#separator \\x09\n#path\tconn\n#fields\tn\n#types\tcount\n7\nx\n",
+        )
+        .unwrap();
+        let mut f = LogFile::open(&file, None, JsonOptions::default()).unwrap();
+        let r = records(&mut f);
+        assert_eq!(r[0], Ok(("conn".into(), "{\"n\":7}".into())));
+        assert_eq!(r[1].as_ref().unwrap_err().0, 6);
+        let bad = tmp("bad.log");
+        std::fs::write(&bad, "hello\n").unwrap();
+        let mut f = LogFile::open(&bad, None, JsonOptions::default()).unwrap();
+        assert!(f.next_item().is_err());
+    }
+}

@@ -1,0 +1,584 @@
+//! Reads Zeek's TSV logs (the ASCII writer's default format) into the slot
+//! lists the [`crate::encoder::Encoder`] takes, so that a TSV record becomes
+//! the JSON Zeek would have written for the same values.
+//!
+//! The header declares how the rest of the file is written:
+//!
+//! ```text
+//! #separator \x09
+//! #set_separator<TAB>,
+//! #empty_field<TAB>(empty)
+//! #unset_field<TAB>-
+//! #path<TAB>conn
+//! #fields<TAB>ts<TAB>uid<TAB>id.orig_h<TAB>...
+//! #types<TAB>time<TAB>string<TAB>addr<TAB>...
+//! ```
+//!
+//! (`<TAB>` is a tab.) `#separator` is followed by a space and the
+//! separator, `\xNN`-escaped; every other header line uses the separator.
+//! In values, the ASCII writer escapes bytes it does not print (and the
+//! separators) as `\xNN` and a backslash as `\\`; the unset field (`-`) is
+//! a value that is not present, the empty field (`(empty)`) an empty string
+//! or an empty set/vector.
+//! Elements of sets and vectors are joined with the set separator, and a
+//! vector's hole is written as the unset field. A new `#separator` line
+//! starts a new header, so concatenated logs read correctly.
+//!
+//! What the TSV form cannot hold is lost before this reader sees it: doubles
+//! and intervals are written with (at most) 6 decimals, times with exactly 6;
+//! a port's protocol is not written (JSON does not show it either).
+
+use crate::bridge::{FieldSpec, Kind, Slot};
+use crate::dump::kind_from_name;
+use crate::encoder::{pack_addr, EncodeError, Encoder};
+use std::net::IpAddr;
+
+/// What one line was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// A header line (`#fields`, `#close`, ...): nothing to publish.
+    Header,
+    /// A record, now in the [`TsvRecord`] passed in.
+    Record,
+}
+
+/// The parser's state: the separators and the schema the header declared.
+pub struct TsvParser {
+    separator: Vec<u8>,
+    set_separator: Vec<u8>,
+    empty_field: Vec<u8>,
+    unset_field: Vec<u8>,
+    path: Option<String>,
+    names: Vec<String>,
+    types: Vec<String>,
+    fields: Vec<FieldSpec>,
+    /// Whether `fields` reflects `names`/`types`.
+    fields_current: bool,
+    /// Incremented whenever the schema changes.
+    generation: u64,
+}
+
+impl Default for TsvParser {
+    fn default() -> Self {
+        TsvParser {
+            separator: b"\t".to_vec(),
+            set_separator: b",".to_vec(),
+            empty_field: b"(empty)".to_vec(),
+            unset_field: b"-".to_vec(),
+            path: None,
+            names: Vec::new(),
+            types: Vec::new(),
+            fields: Vec::new(),
+            fields_current: false,
+            generation: 0,
+        }
+    }
+}
+
+/// One record's slots and the decoded bytes its string slots point into.
+/// Reused from record to record: parsing allocates only while it grows.
+#[derive(Default)]
+pub struct TsvRecord {
+    slots: Vec<Slot>,
+    bytes: Vec<u8>,
+    /// Slots whose `data` is an offset into `bytes` until `fix_pointers`.
+    strings: Vec<usize>,
+}
+
+// The slots only point into `bytes`, which the record owns.
+unsafe impl Send for TsvRecord {}
+
+impl TsvRecord {
+    /// The record's slots; string slots point into this record.
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
+    /// Encodes the record as Zeek's JSON into `out` (appended).
+    pub fn encode(&self, encoder: &Encoder, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        // SAFETY: every string slot points into `self.bytes` (set by
+        // `fix_pointers` after the last push), borrowed for this call.
+        unsafe { encoder.encode(&self.slots, out) }
+    }
+
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.bytes.clear();
+        self.strings.clear();
+    }
+
+    fn fix_pointers(&mut self) {
+        let base = self.bytes.as_ptr() as usize;
+        for &i in &self.strings {
+            if self.slots[i].len > 0 {
+                self.slots[i].data += base;
+            } else {
+                self.slots[i].data = 0;
+            }
+        }
+    }
+}
+
+fn slot(kind: Kind, present: bool) -> Slot {
+    Slot {
+        kind,
+        present,
+        aux: 0,
+        n: 0,
+        a: 0,
+        b: 0,
+        data: 0,
+        len: 0,
+    }
+}
+
+/// Splits `s` at every occurrence of `sep` (non-empty).
+fn split<'a>(s: &'a [u8], sep: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match find(r, sep) {
+            Some(i) => {
+                rest = Some(&r[i + sep.len()..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() == 1 {
+        return hay.iter().position(|&b| b == needle[0]);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Undoes the ASCII writer's escaping, appending to `out`: `\xNN` is the
+/// byte NN, `\\` a backslash; any other backslash stands for itself.
+pub fn unescape_into(s: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < s.len() {
+        let Some(off) = s[i..].iter().position(|&b| b == b'\\') else {
+            out.extend_from_slice(&s[i..]);
+            return;
+        };
+        out.extend_from_slice(&s[i..i + off]);
+        i += off;
+        match s.get(i + 1) {
+            Some(b'x') => {
+                let byte = s
+                    .get(i + 2)
+                    .and_then(|&h| hex_digit(h))
+                    .zip(s.get(i + 3).and_then(|&l| hex_digit(l)));
+                if let Some((h, l)) = byte {
+                    out.push(h << 4 | l);
+                    i += 4;
+                } else {
+                    out.push(b'\\');
+                    i += 1;
+                }
+            }
+            Some(b'\\') => {
+                out.push(b'\\');
+                i += 2;
+            }
+            _ => {
+                out.push(b'\\');
+                i += 1;
+            }
+        }
+    }
+}
+
+fn unescape(s: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(s.len());
+    unescape_into(s, &mut v);
+    v
+}
+
+fn text(s: &[u8]) -> String {
+    String::from_utf8_lossy(s).into_owned()
+}
+
+/// A Zeek type name from `#types` (`count`, `set[string]`,
+/// `vector[interval]`) as the kind and element kind of a field.
+pub fn field_kind(type_name: &str) -> (Kind, Kind) {
+    if let Some(open) = type_name.find('[') {
+        let outer = kind_from_name(&type_name[..open]);
+        let inner = type_name[open + 1..].trim_end_matches(']');
+        (outer, kind_from_name(inner))
+    } else {
+        (kind_from_name(type_name), Kind::Other)
+    }
+}
+
+impl TsvParser {
+    pub fn new() -> TsvParser {
+        TsvParser::default()
+    }
+
+    /// The `#path` of the current header, if it declared one.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The current schema (empty until `#fields` and `#types` were read).
+    pub fn fields(&mut self) -> &[FieldSpec] {
+        self.build_fields();
+        &self.fields
+    }
+
+    /// Changes whenever the header changes the schema or the path: rebuild
+    /// the encoder when it does.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn build_fields(&mut self) {
+        if self.fields_current {
+            return;
+        }
+        self.fields = self
+            .names
+            .iter()
+            .zip(&self.types)
+            .map(|(name, ty)| {
+                let (kind, sub) = field_kind(ty);
+                FieldSpec {
+                    name: name.clone(),
+                    kind,
+                    sub,
+                    optional: true,
+                }
+            })
+            .collect();
+        self.fields_current = true;
+    }
+
+    /// Reads one line (without its newline). A record's values go into
+    /// `rec`; the error says why a line is not a record of the schema.
+    pub fn parse_line(&mut self, line: &[u8], rec: &mut TsvRecord) -> Result<Line, String> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first() == Some(&b'#') && self.header_line(line)? {
+            return Ok(Line::Header);
+        }
+        self.record(line, rec)?;
+        Ok(Line::Record)
+    }
+
+    /// Handles `line` if it is a header line (returns whether it was).
+    fn header_line(&mut self, line: &[u8]) -> Result<bool, String> {
+        if let Some(v) = line.strip_prefix(b"#separator ") {
+            let sep = unescape(v);
+            if sep.is_empty() {
+                return Err("#separator is empty".into());
+            }
+            // A new header: concatenated logs start over.
+            *self = TsvParser {
+                separator: sep,
+                generation: self.generation + 1,
+                ..TsvParser::default()
+            };
+            return Ok(true);
+        }
+        let body = &line[1..];
+        let (key, value) = match find(body, &self.separator) {
+            Some(i) => (&body[..i], &body[i + self.separator.len()..]),
+            None => (body, &b""[..]),
+        };
+        match key {
+            b"set_separator" => {
+                self.set_separator = unescape(value);
+                if self.set_separator.is_empty() {
+                    return Err("#set_separator is empty".into());
+                }
+            }
+            b"empty_field" => self.empty_field = unescape(value),
+            b"unset_field" => self.unset_field = unescape(value),
+            b"path" => self.path = Some(text(&unescape(value))),
+            b"fields" | b"types" => {
+                let list: Vec<String> = split(value, &self.separator)
+                    .map(|f| text(&unescape(f)))
+                    .collect();
+                if key == b"fields" {
+                    self.names = list;
+                } else {
+                    self.types = list;
+                }
+                self.fields_current = false;
+            }
+            b"open" | b"close" => {}
+            // Not a header line: a record whose first value starts with '#'.
+            _ => return Ok(false),
+        }
+        self.generation += 1;
+        Ok(true)
+    }
+
+    fn record(&mut self, line: &[u8], rec: &mut TsvRecord) -> Result<(), String> {
+        self.build_fields();
+        if self.fields.is_empty() {
+            return Err("a record before the #fields and #types header lines".into());
+        }
+        if self.names.len() != self.types.len() {
+            return Err(format!(
+                "the header has {} #fields but {} #types",
+                self.names.len(),
+                self.types.len()
+            ));
+        }
+        rec.clear();
+        let mut values = split(line, &self.separator);
+        for (i, f) in self.fields.iter().enumerate() {
+            let Some(v) = values.next() else {
+                return Err(format!(
+                    "{} values, the header has {} fields",
+                    i,
+                    self.fields.len()
+                ));
+            };
+            self.value(f.kind, f.sub, v, rec)
+                .map_err(|e| format!("field {}: {e}", f.name))?;
+        }
+        let extra = values.count();
+        if extra > 0 {
+            return Err(format!(
+                "{} values, the header has {} fields",
+                self.fields.len() + extra,
+                self.fields.len()
+            ));
+        }
+        rec.fix_pointers();
+        Ok(())
+    }
+
+    /// Appends the slot(s) for one top-level value.
+    fn value(&self, kind: Kind, sub: Kind, v: &[u8], rec: &mut TsvRecord) -> Result<(), String> {
+        if v == self.unset_field.as_slice() {
+            rec.slots.push(slot(kind, false));
+            return Ok(());
+        }
+        if kind == Kind::Set || kind == Kind::Vector {
+            let at = rec.slots.len();
+            rec.slots.push(slot(kind, true));
+            if v == self.empty_field.as_slice() {
+                return Ok(());
+            }
+            let mut n = 0;
+            for e in split(v, &self.set_separator) {
+                if e == self.unset_field.as_slice() {
+                    rec.slots.push(slot(sub, false));
+                } else {
+                    self.scalar(sub, e, rec)?;
+                }
+                n += 1;
+            }
+            rec.slots[at].n = n;
+            return Ok(());
+        }
+        self.scalar(kind, v, rec)
+    }
+
+    fn scalar(&self, kind: Kind, v: &[u8], rec: &mut TsvRecord) -> Result<(), String> {
+        let mut s = slot(kind, true);
+        let bad = || format!("bad {} value \"{}\"", kind_name(kind), text(v));
+        match kind {
+            Kind::Bool => {
+                s.a = match v {
+                    b"T" => 1,
+                    b"F" => 0,
+                    _ => return Err(bad()),
+                }
+            }
+            Kind::Int => {
+                s.a = std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .ok_or_else(bad)? as u64
+            }
+            Kind::Count | Kind::Port => {
+                s.a = std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .ok_or_else(bad)?
+            }
+            Kind::Double | Kind::Time | Kind::Interval => {
+                s.a = std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .ok_or_else(bad)?
+                    .to_bits()
+            }
+            Kind::Addr => {
+                let ip: IpAddr = std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .ok_or_else(bad)?;
+                set_addr(&mut s, ip);
+            }
+            Kind::Subnet => {
+                let (ip, len) = std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|t| t.split_once('/'))
+                    .and_then(|(a, l)| Some((a.parse::<IpAddr>().ok()?, l.parse::<u32>().ok()?)))
+                    .ok_or_else(bad)?;
+                let max = if ip.is_ipv4() { 32 } else { 128 };
+                if len > max {
+                    return Err(bad());
+                }
+                set_addr(&mut s, ip);
+                // Zeek counts a subnet's length in IPv6 bits.
+                s.n = if ip.is_ipv4() { len + 96 } else { len };
+            }
+            Kind::String | Kind::Enum | Kind::File | Kind::Func => {
+                let start = rec.bytes.len();
+                if v != self.empty_field.as_slice() {
+                    unescape_into(v, &mut rec.bytes);
+                }
+                s.data = start;
+                s.len = rec.bytes.len() - start;
+                rec.strings.push(rec.slots.len());
+            }
+            // Written as JSON null by the encoder, whatever the TSV holds.
+            _ => {}
+        }
+        rec.slots.push(s);
+        Ok(())
+    }
+}
+
+fn set_addr(s: &mut Slot, ip: IpAddr) {
+    let mut bytes = [0u8; 16];
+    match ip {
+        IpAddr::V4(v4) => {
+            s.aux = 4;
+            bytes[..4].copy_from_slice(&v4.octets());
+        }
+        IpAddr::V6(v6) => {
+            s.aux = 6;
+            bytes = v6.octets();
+        }
+    }
+    (s.a, s.b) = pack_addr(&bytes);
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Bool => "bool",
+        Kind::Int => "int",
+        Kind::Count => "count",
+        Kind::Double => "double",
+        Kind::Time => "time",
+        Kind::Interval => "interval",
+        Kind::Port => "port",
+        Kind::Addr => "addr",
+        Kind::Subnet => "subnet",
+        Kind::String => "string",
+        Kind::Enum => "enum",
+        Kind::File => "file",
+        Kind::Func => "func",
+        Kind::Set => "set",
+        Kind::Vector => "vector",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoder::JsonOptions;
+
+    fn parse(lines: &[&str]) -> (TsvParser, Vec<Result<String, String>>) {
+        let mut p = TsvParser::new();
+        let mut rec = TsvRecord::default();
+        let mut out = Vec::new();
+        for l in lines {
+            match p.parse_line(l.as_bytes(), &mut rec) {
+                Ok(Line::Header) => {}
+                Ok(Line::Record) => {
+                    let enc = Encoder::new(p.fields(), JsonOptions::default());
+                    let mut json = Vec::new();
+                    rec.encode(&enc, &mut json).unwrap();
+                    out.push(Ok(String::from_utf8(json).unwrap()));
+                }
+                Err(e) => out.push(Err(e)),
+            }
+        }
+        (p, out)
+    }
+
+    const HEADER: &[&str] = &[
+        "#separator \\x09",
+        "#set_separator\t,",
+        "#empty_field\t(empty)",
+        "#unset_field\t-",
+        "#path\tx",
+        "#open\t2026-01-01-00-00-00",
+        "#fields\tts\tb\ti\ts\ta\tsn\tp\tss\tvc\tvd",
+        "#types\ttime\tbool\tint\tstring\taddr\tsubnet\tport\tset[string]\tvector[count]\tvector[double]",
+    ];
+
+    #[test]
+    fn values_of_every_kind() {
+        let mut lines = HEADER.to_vec();
+        lines.push(
+            "1.500000\tT\t-3\ta\\x09b\\\\c\\x2d\t::1\t10.0.0.0/8\t80\ta\\x2cb,(empty),c\t1,-,3\t0.1,nan",
+        );
+        lines.push("-\t-\t-\t\\x2d\t-\t-\t-\t(empty)\t(empty)\t-");
+        lines.push("#close\t2026-01-01-00-00-01");
+        let (p, out) = parse(&lines);
+        assert_eq!(p.path(), Some("x"));
+        assert_eq!(
+            out[0].as_deref().unwrap(),
+            r#"{"ts":1.5,"b":true,"i":-3,"s":"a\tb\\c-","a":"::1","sn":"10.0.0.0/8","p":80,"ss":["a,b","","c"],"vc":[1,null,3],"vd":[0.1,null]}"#
+        );
+        assert_eq!(out[1].as_deref().unwrap(), r#"{"s":"-","ss":[],"vc":[]}"#);
+    }
+
+    #[test]
+    fn other_separators_and_errors() {
+        let (_, out) = parse(&[
+            "#separator |",
+            "#set_separator|;",
+            "#empty_field|EMPTY",
+            "#unset_field|NONE",
+            "#fields|n|v",
+            "#types|count|vector[string]",
+            "5|a;EMPTY;NONE",
+            "NONE|EMPTY",
+            "x|y",
+            "1",
+            "1|2|3",
+        ]);
+        assert_eq!(out[0].as_deref().unwrap(), r#"{"n":5,"v":["a","",null]}"#);
+        assert_eq!(out[1].as_deref().unwrap(), r#"{"v":[]}"#);
+        assert!(out[2]
+            .as_ref()
+            .unwrap_err()
+            .contains("bad count value \"x\""));
+        assert!(out[3].as_ref().unwrap_err().contains("1 values"));
+        assert!(out[4].as_ref().unwrap_err().contains("3 values"));
+        let (_, out) = parse(&["1\t2"]);
+        assert!(out[0].as_ref().unwrap_err().contains("before the #fields"));
+    }
+
+    #[test]
+    fn unescaping() {
+        assert_eq!(unescape(b"a\\x41\\\\\\x4"), b"aA\\\\x4");
+        assert_eq!(unescape(b"\\"), b"\\");
+        assert_eq!(unescape(b"\\y"), b"\\y");
+    }
+}
