@@ -53,6 +53,12 @@ def parse_args():
     p.add_argument("--idle", type=float, help="stop after this many seconds without a message")
     p.add_argument("--deadline", type=float, default=120.0,
                    help="give up (exit 3) after this many seconds (default 120)")
+    p.add_argument("--curve-server-key", metavar="FILE",
+                   help="be a CURVE server with the secret key in FILE (Z85)")
+    p.add_argument("--curve-server-public", metavar="FILE",
+                   help="be a CURVE client of the server whose public key is in FILE")
+    p.add_argument("--curve-key", metavar="NAME",
+                   help="with --curve-server-public: our key pair NAME.key/NAME.pub")
     p.add_argument("--subscribe", action="append", default=None,
                    help="subscription prefix (repeatable; default: everything)")
     args = p.parse_args()
@@ -61,6 +67,12 @@ def parse_args():
     if args.ready_on_message and not args.ready:
         p.error("--ready-on-message needs --ready")
     return args
+
+
+def read_key(path):
+    """The Z85 key in a key file (the first line that is not a comment)."""
+    with open(path) as f:
+        return next(l.strip() for l in f if l.strip() and not l.startswith("#")).encode()
 
 
 def create_ready(args, endpoint):
@@ -75,6 +87,16 @@ def main():
     sock = ctx.socket(zmq.SUB)
     sock.setsockopt(zmq.RCVHWM, 0)  # never drop on our side
     sock.setsockopt(zmq.LINGER, 0)
+    if args.curve_server_key:
+        sock.curve_server = True
+        sock.curve_secretkey = read_key(args.curve_server_key)
+    if args.curve_server_public:
+        sock.curve_serverkey = read_key(args.curve_server_public)
+        if args.curve_key:
+            sock.curve_publickey = read_key(args.curve_key + ".pub")
+            sock.curve_secretkey = read_key(args.curve_key + ".key")
+        else:
+            sock.curve_publickey, sock.curve_secretkey = zmq.curve_keypair()
     for prefix in args.subscribe or [""]:
         sock.setsockopt(zmq.SUBSCRIBE, prefix.encode("utf-8", "surrogateescape"))
 
