@@ -288,7 +288,10 @@ fn a_restarted_subscriber_gets_what_was_queued_and_everything_after() {
     let got: Vec<u64> = (0..queued)
         .map(|i| {
             let f = sub.recv_within(10_000);
-            assert!(f.is_some(), "queued record {i} of {queued} lost: {during:?}");
+            assert!(
+                f.is_some(),
+                "queued record {i} of {queued} lost: {during:?}"
+            );
             number(&f.unwrap())
         })
         .collect();
