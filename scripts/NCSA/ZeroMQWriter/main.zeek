@@ -37,6 +37,17 @@ function stream_selected(stream_id: Log::ID): bool
 	return |send_logs| == 0 || stream_id in send_logs;
 	}
 
+# In a cluster this runs on every node, and it must: only a node with
+# Log::enable_local_logging (a logger, the manager when there is no logger, a
+# standalone Zeek) instantiates writer backends, so only there do ZeroMQ
+# writers exist and open sockets; but the filters of the node that writes a
+# record (a worker, say) decide what it sends to the loggers. Without
+# default-zmq there, the loggers would get that node's records for the disk
+# logs only. A logger needs the filter too: for what it logs itself, and with
+# Zeek 8's ZeroMQ cluster backend a logger hands received writes to its own
+# filter of the same name. Hence no check of Log::enable_local_logging here,
+# and the endpoint must be set on every node (a logger's options are the ones
+# its writers use).
 event zeek_init() &priority=-5
 	{
 	if ( endpoint == "" )
