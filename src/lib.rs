@@ -9,6 +9,7 @@
 
 pub mod bridge;
 pub mod channel;
+pub mod cli;
 pub mod curve;
 pub mod dump;
 pub mod encoder;

@@ -1,0 +1,398 @@
+//! `zeek-zmq replay`: publishes Zeek logs (TSV or JSON lines, plain or
+//! gzip) as `[path, json]` messages through the writer's own publisher,
+//! exactly as the plugin would have published the records.
+
+use super::progress::Progress;
+use super::units::{parse_duration, parse_rate, show_duration};
+use super::{signals, CurveArgs};
+use crate::channel::Sent;
+use crate::encoder::{JsonOptions, TimestampFormat};
+use crate::endpoint;
+use crate::logfile::{Item, LogFile};
+use crate::options::{Options, OverflowPolicy};
+use crate::publisher::Publisher;
+use clap::{Args, ValueEnum};
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Overflow {
+    /// Wait while a subscriber is --hwm messages behind.
+    Block,
+    /// Drop (and count) records a subscriber has no room for.
+    Drop,
+}
+
+fn parse_timestamps(s: &str) -> Result<TimestampFormat, String> {
+    let name = s.trim().trim_start_matches("JSON::").to_ascii_uppercase();
+    let name = if name.starts_with("TS_") {
+        name
+    } else {
+        format!("TS_{name}")
+    };
+    TimestampFormat::from_zeek_name(&format!("JSON::{name}")).ok_or_else(|| {
+        format!("\"{s}\": use JSON::TS_EPOCH, TS_MILLIS, TS_MILLIS_UNSIGNED or TS_ISO8601")
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// Zeek logs: TSV (with its #fields/#types header) or JSON lines, plain
+    /// or gzip-compressed.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The endpoint to connect to (default tcp://localhost:12345), or with
+    /// --bind to bind (default tcp://*:12345). LogZeroMQ::endpoint.
+    #[arg(short, long)]
+    pub endpoint: Option<String>,
+    /// Bind the endpoint; subscribers connect (LogZeroMQ::bind).
+    #[arg(long)]
+    pub bind: bool,
+    /// Publish every record under this path (default: the TSV's #path,
+    /// else the file name up to its first dot: conn.json.log -> conn).
+    #[arg(short, long, value_name = "NAME")]
+    pub path: Option<String>,
+    /// At most this many records per second (e.g. 1000/s, 60/m).
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Replay the files again and again until interrupted.
+    #[arg(long = "loop")]
+    pub repeat: bool,
+    /// Before the first record of a path, wait this long at most for a
+    /// subscriber of it (0: do not wait). LogZeroMQ::wait_for_subscribers.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub wait_for_subscribers: Duration,
+    /// Messages queued per subscriber (LogZeroMQ::zmq_hwm); 0 = no limit.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub hwm: i32,
+    /// Milliseconds to wait at exit for queued messages
+    /// (LogZeroMQ::zmq_linger); -1 = until delivered.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 3000,
+        allow_negative_numbers = true
+    )]
+    pub linger: i32,
+    /// Milliseconds to pause after connecting (LogZeroMQ::zmq_connect_pause).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub connect_pause: u64,
+    /// When a subscriber is --hwm messages behind (LogZeroMQ::overflow_policy).
+    #[arg(long, value_enum, default_value_t = Overflow::Block)]
+    pub overflow: Overflow,
+    /// With --overflow block: the longest a record waits before it is
+    /// dropped; 0 = forever (LogZeroMQ::block_timeout).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0")]
+    pub block_timeout: Duration,
+    /// Timestamps of TSV records: JSON::TS_EPOCH, TS_MILLIS,
+    /// TS_MILLIS_UNSIGNED or TS_ISO8601 (LogZeroMQ::json_timestamps).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_timestamps, default_value = "JSON::TS_EPOCH")]
+    pub json_timestamps: TimestampFormat,
+    /// Write unset fields of TSV records as null
+    /// (LogZeroMQ::json_include_unset_fields).
+    #[arg(long)]
+    pub json_include_unset_fields: bool,
+    /// Replay a TSV log x.log also when its JSON twin x.json.log is given
+    /// (by default only the JSON one is replayed: both hold the same records).
+    #[arg(long)]
+    pub all_files: bool,
+    /// No progress line (it is shown only on a terminal anyway).
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub curve: CurveArgs,
+}
+
+#[derive(Default)]
+struct Counts {
+    records: u64,
+    sent: u64,
+    dropped_full: u64,
+    dropped_no_subscriber: u64,
+    malformed: u64,
+    files: u64,
+    failed_files: u64,
+}
+
+impl Counts {
+    fn summary(&self, elapsed: Duration) -> String {
+        let dropped = self.dropped_full + self.dropped_no_subscriber;
+        let mut s = format!(
+            "zeek-zmq replay: {} records from {} file(s) in {} ({:.0}/s): {} sent, {dropped} dropped",
+            self.records,
+            self.files,
+            show_duration(elapsed),
+            self.records as f64 / elapsed.as_secs_f64().max(1e-9),
+            self.sent,
+        );
+        if dropped > 0 {
+            s.push_str(&format!(
+                " ({} with no subscriber, {} with a subscriber --hwm messages behind)",
+                self.dropped_no_subscriber, self.dropped_full
+            ));
+        }
+        s.push_str(&format!("; {} malformed line(s) skipped", self.malformed));
+        if self.failed_files > 0 {
+            s.push_str(&format!(
+                "; {} file(s) could not be read",
+                self.failed_files
+            ));
+        }
+        s
+    }
+}
+
+pub fn run(args: ReplayArgs) -> ExitCode {
+    match run_inner(&args) {
+        Ok(counts) if counts.failed_files == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("zeek-zmq replay: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn options(args: &ReplayArgs) -> Result<Options, String> {
+    let endpoint = args.endpoint.clone().unwrap_or_else(|| {
+        if args.bind {
+            "tcp://*:12345".into()
+        } else {
+            "tcp://localhost:12345".into()
+        }
+    });
+    let check = if args.bind {
+        endpoint::validate_bind(&endpoint)
+    } else {
+        endpoint::validate_connect(&endpoint)
+    };
+    check.map_err(|e| format!("bad endpoint \"{endpoint}\": {e}"))?;
+    Ok(Options {
+        endpoint,
+        hwm: args.hwm.max(0),
+        linger_ms: args.linger.max(-1),
+        connect_pause_ms: args.connect_pause,
+        wait_for_subscribers: Duration::ZERO,
+        json: JsonOptions {
+            timestamps: args.json_timestamps,
+            include_unset: args.json_include_unset_fields,
+        },
+        overflow: match args.overflow {
+            Overflow::Block => OverflowPolicy::Block,
+            Overflow::Drop => OverflowPolicy::Drop,
+        },
+        block_timeout: args.block_timeout,
+        bind: args.bind,
+        curve: args.curve.options()?,
+        ..Options::default()
+    })
+}
+
+/// Waits for a subscriber of `path` (in short turns, so that a signal
+/// ends the wait); says so when none came.
+fn wait_for(publisher: &mut Publisher, path: &[u8], timeout: Duration, progress: &mut Progress) {
+    let deadline = Instant::now() + timeout;
+    while !signals::received() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if publisher.wait_for_subscriber(path, left.min(Duration::from_millis(100))) {
+            return;
+        }
+        if left.is_zero() {
+            progress.clear();
+            eprintln!(
+                "zeek-zmq replay: no subscriber of \"{}\" after {}; publishing anyway \
+                 (records nobody subscribes to are dropped and counted)",
+                String::from_utf8_lossy(path),
+                show_duration(timeout)
+            );
+            return;
+        }
+    }
+}
+
+/// Zeek's TSV log `x.log` next to its JSON twin `x.json.log` (as in a
+/// folder where Zeek wrote both): the files to replay without such TSV
+/// twins, and the twins left out (each with its JSON file).
+pub fn without_tsv_twins(files: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, PathBuf)>) {
+    let key = |p: &PathBuf| {
+        let name = p.to_string_lossy();
+        let name = name.strip_suffix(".gz").unwrap_or(&name).to_string();
+        name
+    };
+    let names: HashSet<String> = files.iter().map(key).collect();
+    let mut keep = Vec::new();
+    let mut twins = Vec::new();
+    for f in files {
+        let name = key(f);
+        let twin = name
+            .strip_suffix(".log")
+            .filter(|stem| !stem.ends_with(".json"))
+            .map(|stem| format!("{stem}.json.log"));
+        match twin.filter(|t| names.contains(t)) {
+            Some(t) => twins.push((
+                f.clone(),
+                files
+                    .iter()
+                    .find(|g| key(g) == t)
+                    .cloned()
+                    .unwrap_or_default(),
+            )),
+            None => keep.push(f.clone()),
+        }
+    }
+    (keep, twins)
+}
+
+fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
+    let opts = options(args)?;
+    let (files, twins) = if args.all_files {
+        (args.files.clone(), Vec::new())
+    } else {
+        without_tsv_twins(&args.files)
+    };
+    for (tsv, json) in &twins {
+        eprintln!(
+            "zeek-zmq replay: leaving out {}: {} holds the same log as JSON (--all-files replays both)",
+            tsv.display(),
+            json.display()
+        );
+    }
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| {
+            std::fs::metadata(f)
+                .map(|m| m.len())
+                .map_err(|e| format!("cannot read {}: {e}", f.display()))
+        })
+        .collect::<Result<_, _>>()?;
+    let total_size: u64 = sizes.iter().sum::<u64>().max(1);
+    signals::install();
+    let mut publisher = Publisher::open(&opts, b"").map_err(|e| CurveArgs::explain(&e))?;
+    let mut progress = Progress::new(!args.quiet && std::io::stderr().is_terminal());
+    let mut counts = Counts::default();
+    let mut waited: HashSet<Vec<u8>> = HashSet::new();
+    let start = Instant::now();
+    let mut last_reports = start;
+    'passes: loop {
+        let mut done_size = 0;
+        for (file, &size) in files.iter().zip(&sizes) {
+            let mut log = match LogFile::open(file, args.path.as_deref(), opts.json) {
+                Ok(l) => l,
+                Err(e) => {
+                    progress.clear();
+                    eprintln!("zeek-zmq replay: cannot read {}: {e}", file.display());
+                    counts.failed_files += 1;
+                    continue;
+                }
+            };
+            counts.files += 1;
+            loop {
+                if signals::received() {
+                    break 'passes;
+                }
+                let item = match log.next_item() {
+                    Ok(item) => item,
+                    Err(e) => {
+                        progress.clear();
+                        eprintln!("zeek-zmq replay: {}: {e}", file.display());
+                        counts.failed_files += 1;
+                        break;
+                    }
+                };
+                match item {
+                    Item::End => break,
+                    Item::Malformed { line, reason } => {
+                        progress.clear();
+                        eprintln!("{}:{line}: {reason}; skipped", file.display());
+                        counts.malformed += 1;
+                    }
+                    Item::Record { path, json } => {
+                        if !args.wait_for_subscribers.is_zero() && !waited.contains(path) {
+                            wait_for(
+                                &mut publisher,
+                                path,
+                                args.wait_for_subscribers,
+                                &mut progress,
+                            );
+                            waited.insert(path.to_vec());
+                        }
+                        if let Some(rate) = args.rate {
+                            let due = start + Duration::from_secs_f64(counts.records as f64 / rate);
+                            let now = Instant::now();
+                            if due > now {
+                                std::thread::sleep(due - now);
+                            }
+                        }
+                        match publisher.send(path, json) {
+                            Ok(Sent::Queued) => counts.sent += 1,
+                            Ok(Sent::Full) => counts.dropped_full += 1,
+                            Ok(Sent::NoSubscriber) => counts.dropped_no_subscriber += 1,
+                            Err(e) => return Err(format!("cannot send: {e}")),
+                        }
+                        counts.records += 1;
+                    }
+                }
+                let fraction = (!args.repeat)
+                    .then(|| (done_size as f64 + log.progress() * size as f64) / total_size as f64);
+                progress.update(counts.records, fraction);
+                if last_reports.elapsed() >= Duration::from_secs(1) {
+                    last_reports = Instant::now();
+                    for m in publisher.take_reports() {
+                        progress.clear();
+                        eprintln!("zeek-zmq replay: {m}");
+                    }
+                }
+            }
+            done_size += size;
+        }
+        if !args.repeat || counts.files == 0 {
+            break;
+        }
+    }
+    progress.clear();
+    // Waits (at most --linger) for what is still queued.
+    publisher.close();
+    eprintln!("{}", counts.summary(start.elapsed()));
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsv_twins() {
+        let files: Vec<PathBuf> = [
+            "get/conn.log",
+            "get/conn.json.log",
+            "get/http.log",
+            "old/dns.log.gz",
+            "old/dns.json.log",
+            "x/files.json.log",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let (keep, twins) = without_tsv_twins(&files);
+        assert_eq!(
+            keep,
+            [
+                "get/conn.json.log",
+                "get/http.log",
+                "old/dns.json.log",
+                "x/files.json.log"
+            ]
+            .iter()
+            .map(PathBuf::from)
+            .collect::<Vec<_>>()
+        );
+        assert_eq!(twins.len(), 2);
+        assert_eq!(
+            twins[1],
+            ("old/dns.log.gz".into(), "old/dns.json.log".into())
+        );
+    }
+}

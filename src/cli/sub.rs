@@ -1,0 +1,380 @@
+//! `zeek-zmq sub`: receives `[path, json]` messages and writes the records
+//! as JSON lines to stdout or as one log file per path.
+
+use super::rotate::{usable_path, LogDir, Rotation};
+use super::stats::{Malformed, Stats};
+use super::units::{parse_duration, parse_size};
+use super::{signals, CurveArgs};
+use crate::curve::{self, Security, ZapHandler};
+use crate::encoder::push_json_escaped;
+use clap::Args;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime};
+
+#[derive(Args, Debug)]
+pub struct SubArgs {
+    /// The endpoint to bind (default tcp://*:12345), or with --connect to
+    /// connect to (default tcp://localhost:12345).
+    #[arg(short, long)]
+    pub endpoint: Option<String>,
+    /// Connect to the endpoint (Zeek binds it: LogZeroMQ::bind = T).
+    #[arg(long)]
+    pub connect: bool,
+    /// Only records of this path (frame 1 equal to NAME); repeatable.
+    /// Default: every path.
+    #[arg(short, long = "path", value_name = "NAME")]
+    pub paths: Vec<String>,
+    /// Match --path as ZeroMQ does, as a prefix (conn also takes conn_long
+    /// and conn-2).
+    #[arg(long, requires = "paths")]
+    pub prefix: bool,
+    /// Add a "_path" field first in each record.
+    #[arg(long)]
+    pub add_path: bool,
+    /// Write DIR/<path>.log per path, instead of stdout.
+    #[arg(short, long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Rotate every file at the end of each interval (e.g. 1h, 15m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "dir")]
+    pub rotate: Option<Duration>,
+    /// Rotate a file before it would grow beyond SIZE (e.g. 100M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "dir")]
+    pub rotate_size: Option<u64>,
+    /// gzip rotated files (<path>.<time>.log.gz).
+    #[arg(long, requires = "dir")]
+    pub gzip: bool,
+    /// Report records per second per path on stderr this often (e.g. 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub stats: Option<Duration>,
+    /// Messages ZeroMQ queues before dropping (ZMQ_RCVHWM); 0 = no limit.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub hwm: i32,
+    #[command(flatten)]
+    pub curve: CurveArgs,
+}
+
+enum Output {
+    Stdout(BufWriter<io::Stdout>),
+    Dir(LogDir),
+}
+
+/// How many malformed messages are described one by one.
+const SHOW_MALFORMED: u64 = 5;
+
+struct Receiver {
+    exact: Option<Vec<Vec<u8>>>,
+    add_path: bool,
+    output: Output,
+    stats: Stats,
+    line: Vec<u8>,
+}
+
+impl Receiver {
+    fn malformed(&mut self, kind: Malformed, what: String) {
+        self.stats.malformed(kind);
+        if self.stats.malformed_total() <= SHOW_MALFORMED {
+            eprintln!("zeek-zmq sub: malformed message: {what}");
+            if self.stats.malformed_total() == SHOW_MALFORMED {
+                eprintln!("zeek-zmq sub: (further malformed messages are only counted)");
+            }
+        }
+    }
+
+    /// Handles one two-frame message.
+    fn message(&mut self, path: &[u8], json: &[u8]) -> io::Result<()> {
+        if let Some(exact) = &self.exact {
+            if !exact.iter().any(|p| p == path) {
+                return Ok(());
+            }
+        }
+        let is_object = json.first() == Some(&b'{')
+            && !json.contains(&b'\n')
+            && serde_json::from_slice::<serde::de::IgnoredAny>(json).is_ok();
+        if !is_object {
+            let shown = String::from_utf8_lossy(&json[..json.len().min(60)]).into_owned();
+            self.malformed(
+                Malformed::NotJson,
+                format!(
+                    "path \"{}\": frame 2 is not a JSON object: {shown:?}",
+                    String::from_utf8_lossy(path)
+                ),
+            );
+            return Ok(());
+        }
+        let line: &[u8] = if self.add_path {
+            self.line.clear();
+            self.line.extend_from_slice(b"{\"_path\":\"");
+            push_json_escaped(&mut self.line, path);
+            self.line.push(b'"');
+            if json != b"{}" {
+                self.line.push(b',');
+                self.line.extend_from_slice(&json[1..]);
+            } else {
+                self.line.push(b'}');
+            }
+            &self.line
+        } else {
+            json
+        };
+        match &mut self.output {
+            Output::Stdout(out) => {
+                out.write_all(line)?;
+                out.write_all(b"\n")?;
+            }
+            Output::Dir(dir) => {
+                if !usable_path(path) {
+                    self.malformed(
+                        Malformed::BadPath,
+                        format!(
+                            "path {:?} cannot name a file",
+                            String::from_utf8_lossy(path)
+                        ),
+                    );
+                    return Ok(());
+                }
+                dir.write(path, line)?;
+            }
+        }
+        self.stats.record(path);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.output {
+            Output::Stdout(out) => out.flush(),
+            Output::Dir(dir) => {
+                for e in dir.take_errors() {
+                    eprintln!("zeek-zmq sub: {e}");
+                }
+                dir.flush()
+            }
+        }
+    }
+}
+
+/// Reads one message into `a`/`b`: `Ok(None)` when none is waiting,
+/// `Ok(Some(frames))` with the number of frames.
+fn recv_message(
+    sock: &zmq::Socket,
+    a: &mut zmq::Message,
+    b: &mut zmq::Message,
+) -> zmq::Result<Option<usize>> {
+    match sock.recv(a, zmq::DONTWAIT) {
+        Ok(()) => {}
+        Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut frames = 1;
+    if a.get_more() {
+        sock.recv(b, 0)?;
+        frames += 1;
+        let mut more = b.get_more();
+        let mut rest = zmq::Message::new();
+        while more {
+            sock.recv(&mut rest, 0)?;
+            frames += 1;
+            more = rest.get_more();
+        }
+    }
+    Ok(Some(frames))
+}
+
+fn open_socket(
+    args: &SubArgs,
+    ctx: &zmq::Context,
+    endpoint: &str,
+) -> Result<(zmq::Socket, Option<ZapHandler>), String> {
+    let bind = !args.connect;
+    let security =
+        curve::resolve(&args.curve.options()?, bind).map_err(|e| CurveArgs::explain(&e))?;
+    let zap = match &security {
+        Security::Server {
+            allowed: Some(allowed),
+            ..
+        } => Some(ZapHandler::start(ctx, allowed.clone())?),
+        _ => None,
+    };
+    let sock = ctx
+        .socket(zmq::SUB)
+        .map_err(|e| format!("cannot create a ZeroMQ socket: {e}"))?;
+    sock.set_rcvhwm(args.hwm)
+        .and_then(|_| sock.set_linger(0))
+        .and_then(|_| sock.set_ipv6(true))
+        .map_err(|e| format!("cannot set socket options: {e}"))?;
+    curve::apply(&sock, &security)?;
+    if args.paths.is_empty() {
+        sock.set_subscribe(b"")
+    } else {
+        args.paths
+            .iter()
+            .try_for_each(|p| sock.set_subscribe(p.as_bytes()))
+    }
+    .map_err(|e| format!("cannot subscribe: {e}"))?;
+    if bind {
+        crate::endpoint::validate_bind(endpoint)
+            .and_then(|_| sock.bind(endpoint).map_err(|e| e.to_string()))
+            .map_err(|e| format!("cannot bind \"{endpoint}\": {e}"))?;
+        let bound = sock
+            .get_last_endpoint()
+            .ok()
+            .and_then(|e| e.ok())
+            .unwrap_or_else(|| endpoint.to_string());
+        eprintln!("zeek-zmq sub: bound to {bound}");
+    } else {
+        crate::endpoint::validate_connect(endpoint)
+            .and_then(|_| sock.connect(endpoint).map_err(|e| e.to_string()))
+            .map_err(|e| format!("cannot connect to \"{endpoint}\": {e}"))?;
+        eprintln!("zeek-zmq sub: connecting to {endpoint}");
+    }
+    Ok((sock, zap))
+}
+
+pub fn run(args: SubArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zeek-zmq sub: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_inner(args: SubArgs) -> Result<(), String> {
+    let endpoint = args.endpoint.clone().unwrap_or_else(|| {
+        if args.connect {
+            "tcp://localhost:12345".into()
+        } else {
+            "tcp://*:12345".into()
+        }
+    });
+    let output = match &args.dir {
+        Some(dir) => Output::Dir(
+            LogDir::new(
+                dir,
+                Rotation {
+                    interval: args.rotate,
+                    max_size: args.rotate_size,
+                    gzip: args.gzip,
+                },
+            )
+            .map_err(|e| format!("cannot use {}: {e}", dir.display()))?,
+        ),
+        None => Output::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
+    };
+    signals::install();
+    let ctx = zmq::Context::new();
+    let (sock, zap) = open_socket(&args, &ctx, &endpoint)?;
+    let start = Instant::now();
+    let mut rx = Receiver {
+        exact: (!args.prefix && !args.paths.is_empty())
+            .then(|| args.paths.iter().map(|p| p.as_bytes().to_vec()).collect()),
+        add_path: args.add_path,
+        output,
+        stats: Stats::new(start),
+        line: Vec::new(),
+    };
+    let result = receive(&sock, &mut rx, args.stats, zap.as_ref());
+    // Shut down: flush every file, wait for gzip, report.
+    let closed = match rx.output {
+        Output::Stdout(mut out) => out.flush(),
+        Output::Dir(dir) => dir.close(),
+    };
+    eprintln!("{}", rx.stats.final_line(Instant::now()));
+    drop(sock);
+    drop(zap);
+    result?;
+    match closed {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("cannot write: {e}")),
+        _ => Ok(()),
+    }
+}
+
+/// The receive loop, until a signal (or stdout is closed).
+fn receive(
+    sock: &zmq::Socket,
+    rx: &mut Receiver,
+    stats_every: Option<Duration>,
+    zap: Option<&ZapHandler>,
+) -> Result<(), String> {
+    const BATCH: usize = 4096;
+    let mut next_stats = stats_every.map(|d| Instant::now() + d);
+    let (mut a, mut b) = (zmq::Message::new(), zmq::Message::new());
+    while !signals::received() {
+        let now = Instant::now();
+        let mut wait = Duration::from_millis(250);
+        if let Some(t) = next_stats {
+            wait = wait.min(t.saturating_duration_since(now));
+        }
+        if let Output::Dir(dir) = &rx.output {
+            if let Some(t) = dir.next_rotation() {
+                let left = t
+                    .duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO);
+                wait = wait.min(left);
+            }
+        }
+        match sock.poll(zmq::POLLIN, wait.as_millis() as i64) {
+            Ok(_) | Err(zmq::Error::EINTR) => {}
+            Err(e) => return Err(format!("cannot receive: {e}")),
+        }
+        let mut got = 0;
+        while got < BATCH {
+            let frames = match recv_message(sock, &mut a, &mut b) {
+                Ok(Some(n)) => n,
+                Ok(None) => break,
+                Err(e) => return Err(format!("cannot receive: {e}")),
+            };
+            got += 1;
+            let written = if frames == 2 {
+                rx.message(&a[..], &b[..])
+            } else {
+                rx.malformed(
+                    Malformed::Frames,
+                    format!(
+                        "{frames} frame(s), frame 1 {:?}",
+                        String::from_utf8_lossy(&a[..a.len().min(60)])
+                    ),
+                );
+                Ok(())
+            };
+            match written {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+                Err(e) => return Err(format!("cannot write: {e}")),
+            }
+        }
+        if got < BATCH {
+            // Nothing more waiting: let readers see what arrived.
+            match rx.flush() {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+                Err(e) => return Err(format!("cannot write: {e}")),
+            }
+        }
+        if let Output::Dir(dir) = &mut rx.output {
+            dir.tick(SystemTime::now())
+                .map_err(|e| format!("cannot rotate: {e}"))?;
+        }
+        if let Some(z) = zap {
+            let messages = z
+                .rejections
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take_messages();
+            for m in messages {
+                let m = m.replacen("rejected a subscriber", "rejected a publisher", 1);
+                eprintln!("zeek-zmq sub: {m}");
+            }
+        }
+        if let (Some(t), Some(every)) = (next_stats, stats_every) {
+            let now = Instant::now();
+            if now >= t {
+                eprintln!("{}", rx.stats.interval_line(now));
+                next_stats = Some(t.max(now - every) + every);
+            }
+        }
+    }
+    Ok(())
+}
