@@ -93,7 +93,7 @@ export {
 	const drop_report_interval: interval = 1min &redef;
 
 	## If true, Zeek binds :zeek:see:`LogZeroMQ::endpoint` (e.g.
-	## ``tcp://*:5555``) and any number of subscribers connect to it; all
+	## ``tcp://*:47000``) and any number of subscribers connect to it; all
 	## writers with the same endpoint share the one bound socket. If false
 	## (the default), Zeek connects to a subscriber that binds.
 	## Per-filter ``$config`` key: ``bind`` (``"T"``/``"F"``).
