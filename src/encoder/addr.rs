@@ -44,7 +44,17 @@ pub fn push_ipv4(out: &mut Vec<u8>, b: [u8; 4]) {
     unsafe { put_ipv4(&mut c, b) }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Each byte as two lowercase hex digits.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 0xF]];
+        i += 1;
+    }
+    t
+};
 
 /// Appends `w` in lowercase hex without leading zeros; room for 4 bytes
 /// must have been reserved.
@@ -53,14 +63,44 @@ unsafe fn put_hex16(c: &mut Cursor, w: u16) {
     let digits = if w == 0 {
         1
     } else {
-        (19 - w.leading_zeros() as usize) / 4
+        (19 - w.leading_zeros()) / 4
     };
-    let mut tmp = [0u8; 4];
-    for (i, t) in tmp[..digits].iter_mut().enumerate() {
-        *t = HEX[((w >> (4 * (digits - 1 - i))) & 0xF) as usize];
-    }
-    c.put_prefix(&tmp, digits);
+    let [h0, h1] = HEX_PAIRS[(w >> 8) as usize];
+    let [l0, l1] = HEX_PAIRS[(w & 0xFF) as usize];
+    // All four digits, then the leading zeros shifted out.
+    let all = u32::from_le_bytes([h0, h1, l0, l1]) >> (8 * (4 - digits));
+    c.put_prefix(&all.to_le_bytes(), digits as usize);
 }
+
+/// For each set of zero groups (bit i: group i is zero), the first longest
+/// run of at least two of them as (start, length), or (8, 0) for none.
+static ZERO_RUNS: [(u8, u8); 256] = {
+    let mut t = [(8u8, 0u8); 256];
+    let mut m = 0;
+    while m < 256 {
+        let (mut best_base, mut best_len) = (8usize, 0usize);
+        let mut i = 0;
+        while i < 8 {
+            if m & (1 << i) != 0 {
+                let start = i;
+                while i < 8 && m & (1 << i) != 0 {
+                    i += 1;
+                }
+                if i - start > best_len {
+                    best_base = start;
+                    best_len = i - start;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        if best_len >= 2 {
+            t[m] = (best_base as u8, best_len as u8);
+        }
+        m += 1;
+    }
+    t
+};
 
 /// Appends the IPv6 address `b` (network byte order) in Zeek's form.
 pub fn push_ipv6(out: &mut Vec<u8>, b: &[u8; 16]) {
@@ -76,26 +116,12 @@ fn write_ipv6(c: &mut Cursor, b: &[u8; 16]) {
         *w = u16::from_be_bytes([b[2 * i], b[2 * i + 1]]);
     }
     // First longest run of zero groups, if at least two long.
-    let (mut best_base, mut best_len) = (usize::MAX, 0usize);
-    let mut i = 0;
-    while i < 8 {
-        if words[i] == 0 {
-            let start = i;
-            while i < 8 && words[i] == 0 {
-                i += 1;
-            }
-            if i - start > best_len {
-                best_base = start;
-                best_len = i - start;
-            }
-        } else {
-            i += 1;
-        }
+    let mut zeros = 0usize;
+    for (i, w) in words.iter().enumerate() {
+        zeros |= ((*w == 0) as usize) << i;
     }
-    if best_len < 2 {
-        best_base = usize::MAX;
-        best_len = 0;
-    }
+    let (best_base, best_len) = ZERO_RUNS[zeros];
+    let (best_base, best_len) = (best_base as usize, best_len as usize);
     let embedded_v4 = best_base == 0
         && (best_len == 6
             || (best_len == 5 && words[5] == 0xffff)
@@ -142,6 +168,76 @@ pub(crate) fn write_addr(c: &mut Cursor, v4: bool, b: &[u8; 16]) {
 mod tests {
     use super::{push_ipv4, push_ipv6};
     use std::net::{Ipv4Addr, Ipv6Addr};
+
+    /// The straightforward form of Zeek's rules, to check the tables against.
+    fn reference(b: &[u8; 16]) -> String {
+        let w: Vec<u16> = (0..8)
+            .map(|i| u16::from_be_bytes([b[2 * i], b[2 * i + 1]]))
+            .collect();
+        let (mut base, mut len) = (None, 0);
+        let mut i = 0;
+        while i < 8 {
+            let start = i;
+            while i < 8 && w[i] == 0 {
+                i += 1;
+            }
+            if i - start > len.max(1) {
+                (base, len) = (Some(start), i - start);
+            }
+            i = i.max(start + 1);
+        }
+        let v4 = base == Some(0)
+            && (len == 6
+                || (len == 5 && w[5] == 0xffff)
+                || (len == 4 && w[4] == 0xffff && w[5] == 0));
+        let mut s = String::new();
+        let mut i = 0;
+        while i < 8 {
+            if Some(i) == base {
+                s.push(':');
+                i += len;
+                if i == 8 {
+                    s.push(':');
+                }
+                continue;
+            }
+            if i != 0 {
+                s.push(':');
+            }
+            if i == 6 && v4 {
+                s += &format!("{}.{}.{}.{}", b[12], b[13], b[14], b[15]);
+                break;
+            }
+            s += &format!("{:x}", w[i]);
+            i += 1;
+        }
+        s
+    }
+
+    #[test]
+    fn ipv6_every_zero_pattern() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for zeros in 0..256u32 {
+            for _ in 0..64 {
+                let mut b = [0u8; 16];
+                for g in 0..8 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let mut w = (x >> 16) as u16 >> (x % 16);
+                    if zeros & (1 << g) != 0 {
+                        w = 0;
+                    } else if w == 0 {
+                        w = 0xffff;
+                    }
+                    b[2 * g..2 * g + 2].copy_from_slice(&w.to_be_bytes());
+                }
+                let mut out = Vec::new();
+                push_ipv6(&mut out, &b);
+                assert_eq!(String::from_utf8(out).unwrap(), reference(&b), "{b:?}");
+            }
+        }
+    }
 
     #[test]
     fn ipv4_every_octet() {

@@ -10,7 +10,7 @@
 //! written as `null`, as Zeek's `NullDoubleWriter` does.
 
 use super::cached_powers::CACHED_POWERS;
-use super::out::{write_digits_backwards, Cursor, POW10};
+use super::out::{decimal_len, write_digits_backwards, Cursor, POW10};
 
 const SIGNIFICAND_BITS: u32 = 52;
 const HIDDEN_BIT: u64 = 1 << SIGNIFICAND_BITS;
@@ -109,16 +109,35 @@ impl DiyFp {
 
 /// The cached power c = 10^-K that brings `e` into Grisu's target range,
 /// and K.
+///
+/// rapidjson computes K = ceil((-61 - e) * log10(2) + 347) in floating
+/// point; this is the same in integers (log10(2) * 2^32, rounded; the test
+/// `cached_power_k_matches_rapidjson` checks every exponent).
+#[inline(always)]
 fn cached_power(e: i32) -> (DiyFp, i32) {
+    let k = cached_power_k(e);
+    let index = ((k >> 3) + 1) as usize;
+    let decimal_exponent = -(-348 + (index as i32) * 8);
+    let (f, e) = CACHED_POWERS[index];
+    (DiyFp { f, e: e as i32 }, decimal_exponent)
+}
+
+#[inline(always)]
+fn cached_power_k(e: i32) -> i32 {
+    const LOG10_2_Q32: i64 = 1_292_913_986; // log10(2) * 2^32
+    let n = (-61 - e) as i64;
+    (((n * LOG10_2_Q32 + (1 << 32) - 1) >> 32) + 347) as i32
+}
+
+/// rapidjson's floating-point K, for the test.
+#[cfg(test)]
+fn cached_power_k_float(e: i32) -> i32 {
     let dk = (-61 - e) as f64 * 0.301_029_995_663_981_14 + 347.0;
     let mut k = dk as i32;
     if dk - k as f64 > 0.0 {
         k += 1;
     }
-    let index = ((k >> 3) + 1) as usize;
-    let decimal_exponent = -(-348 + (index as i32) * 8);
-    let (f, e) = CACHED_POWERS[index];
-    (DiyFp { f, e: e as i32 }, decimal_exponent)
+    k
 }
 
 fn count_decimal_digits(n: u32) -> i32 {
@@ -166,7 +185,7 @@ fn digit_gen(w: DiyFp, mp: DiyFp, delta: u64, buf: &mut DigitBuf, k: &mut i32) -
     let one_f = 1u64 << one_e;
     let wp_w = mp.sub(w);
     let p2 = mp.f & (one_f - 1);
-    let kd = count_decimal_digits(p1);
+    let kd = decimal_len(p1 as u64) as i32; // p1 < 10^9: as rapidjson counts
     if p2 > delta {
         // The loop below cannot stop within the integer part (its test is
         // `(p1 % 10^kappa) * 2^one_e + p2 <= delta`): all of p1's digits.
@@ -360,7 +379,30 @@ pub(crate) fn write_double(c: &mut Cursor, value: f64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{digit_gen_reference, grisu2, grisu2_with, push_double};
+    use super::{
+        cached_power_k, cached_power_k_float, count_decimal_digits, digit_gen_reference, grisu2,
+        grisu2_with, push_double,
+    };
+
+    #[test]
+    fn cached_power_k_matches_rapidjson() {
+        // Every exponent a normalized boundary can have, and then some.
+        for e in -1300..=1100 {
+            assert_eq!(cached_power_k(e), cached_power_k_float(e), "e = {e}");
+        }
+    }
+
+    #[test]
+    fn decimal_len_counts_as_rapidjson_below_1e9() {
+        let mut n = 0u32;
+        while n < 1_000_000_000 {
+            for m in [n, n.saturating_sub(1), n + 1] {
+                let ours = super::decimal_len(m as u64) as i32;
+                assert_eq!(ours, count_decimal_digits(m), "{m}");
+            }
+            n = if n == 0 { 1 } else { n * 10 };
+        }
+    }
 
     #[test]
     fn digit_gen_matches_rapidjsons_loop() {
