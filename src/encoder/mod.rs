@@ -164,7 +164,7 @@ impl Encoder {
                 let v4 = s.aux == 4;
                 addr::write_addr(c, v4, &addr_bytes(s));
                 let len = if v4 { s.n.saturating_sub(96) } else { s.n };
-                c.reserve(1 + 10 + 1);
+                c.reserve(1 + 20 + 1);
                 c.put_byte(b'/');
                 c.put_u64(len as u64);
                 c.put_byte(b'"');

@@ -133,12 +133,13 @@ impl<'a> Cursor<'a> {
 
     /// Appends the `len` bytes at `src` by copying whole 16-byte blocks:
     /// `src` must be readable, and room reserved, for `len` rounded up to a
-    /// multiple of 16. For short strings in buffers padded for it (field
+    /// multiple of 16 (at least 16). For short strings in buffers padded for it (field
     /// names, digits), this avoids a call to `memcpy`.
     #[inline(always)]
     pub(crate) unsafe fn put_blocks(&mut self, src: *const u8, len: usize) {
-        debug_assert!(self.room() >= len.div_ceil(16) * 16);
-        let mut i = 0;
+        debug_assert!(self.room() >= len.max(1).div_ceil(16) * 16);
+        ptr::copy_nonoverlapping(src, self.p, 16);
+        let mut i = 16;
         while i < len {
             ptr::copy_nonoverlapping(src.add(i), self.p.add(i), 16);
             i += 16;
@@ -191,11 +192,21 @@ impl<'a> Cursor<'a> {
         self.p = self.p.add(len);
     }
 
-    /// Appends `n` in decimal; room for its digits (20 at most) must have
-    /// been reserved.
+    /// Appends `n` in decimal; room for 20 bytes must have been reserved
+    /// (numbers below 10^8 store 8 bytes and keep their digits).
     #[inline(always)]
     pub(crate) unsafe fn put_u64(&mut self, n: u64) {
-        self.put_u64_padded(n, 1);
+        if n < 100_000_000 {
+            debug_assert!(self.room() >= 8);
+            let digits = eight_digits(n as u32);
+            // Leading zero digits are the low zero bytes; 0 keeps one.
+            let zeros = ((digits | (1 << 56)).trailing_zeros() / 8) as usize;
+            let ascii = (digits | 0x3030_3030_3030_3030) >> (8 * zeros);
+            ptr::write_unaligned(self.p as *mut u64, ascii.to_le());
+            self.p = self.p.add(8 - zeros);
+        } else {
+            self.put_u64_padded(n, 1);
+        }
     }
 
     /// Appends `n` in decimal, zero-padded to `width` digits (more if
@@ -247,6 +258,26 @@ pub(crate) const POW10: [u64; 20] = {
     }
     t
 };
+
+/// The 8 decimal digits of `n < 10^8` as byte values 0-9, the most
+/// significant in the lowest byte (first in memory), leading zeros
+/// included: divisions by 10^4, 10^2 and 10 done in all lanes at once by
+/// multiplications (exact for these ranges).
+#[inline(always)]
+fn eight_digits(n: u32) -> u64 {
+    debug_assert!(n < 100_000_000);
+    // Lanes of 32 bits: [n / 10^4, n % 10^4].
+    let merged = (n / 10_000) as u64 | (((n % 10_000) as u64) << 32);
+    // Per lane x < 10^4: x / 100 = (x * 10486) >> 20.
+    let hundreds = ((merged * 10_486) >> 20) & ((0x7F << 32) | 0x7F);
+    let below = merged - 100 * hundreds;
+    // Lanes of 16 bits: [x / 100, x % 100] for both halves.
+    let pairs = (below << 16) | hundreds;
+    // Per lane y < 100: y / 10 = (y * 103) >> 10.
+    let tens = ((pairs * 103) >> 10) & ((0xF << 48) | (0xF << 32) | (0xF << 16) | 0xF);
+    // Lanes of 8 bits: [y / 10, y % 10].
+    tens | ((pairs - 10 * tens) << 8)
+}
 
 /// Number of decimal digits of `n` (1 for 0).
 #[inline(always)]
@@ -300,6 +331,17 @@ mod tests {
             push_u64(&mut out, n);
             assert_eq!(out, n.to_string().as_bytes());
             assert_eq!(decimal_len(n), n.to_string().len());
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..1_000_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for n in [i, x % 100_000_000, x % 1_000_000, x >> (x % 64)] {
+                let mut out = Vec::new();
+                push_u64(&mut out, n);
+                assert_eq!(out, n.to_string().as_bytes());
+            }
         }
         for n in [0i64, -1, 1, i64::MIN, i64::MAX, -1234567] {
             let mut out = Vec::new();
