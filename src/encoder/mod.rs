@@ -106,7 +106,7 @@ impl Encoder {
             c.reserve(len as usize + 16 + FIXED_VALUE_ROOM);
             c.put_blocks(self.keys.as_ptr().add(off as usize), len as usize);
             if slot.present {
-                pos = self.value(&mut c, slots, pos)?;
+                pos = self.present_value(&mut c, slot, slots, pos)?;
             } else {
                 c.put(b"null");
             }
@@ -141,6 +141,18 @@ impl Encoder {
             c.put(b"null");
             return Ok(pos + 1);
         }
+        self.present_value(c, s, slots, pos)
+    }
+
+    /// [`Encoder::value`] for `s = &slots[pos]`, known to be present.
+    #[inline(always)]
+    unsafe fn present_value(
+        &self,
+        c: &mut Cursor,
+        s: &Slot,
+        slots: &[Slot],
+        pos: usize,
+    ) -> Result<usize, EncodeError> {
         match s.kind {
             Kind::Bool => {
                 if s.a != 0 {
