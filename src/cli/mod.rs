@@ -54,7 +54,8 @@ pub struct CurveArgs {
     /// Connecting: the CURVE server's public key, as Z85 text or a file
     /// (NAME.pub). Without --curve-secret-key-file, this end uses a
     /// temporary key pair.
-    #[arg(long, value_name = "KEY|FILE")]
+    // A Z85 key may start with '-'.
+    #[arg(long, value_name = "KEY|FILE", allow_hyphen_values = true)]
     pub curve_server_key: Option<String>,
     /// Binding: accept only CURVE clients whose public keys this file lists
     /// (one per line, # comments; re-read when it changes).

@@ -89,7 +89,7 @@ impl Stats {
 
     /// The periodic report: records and rates per path since the last one.
     ///
-    /// `zeek-zmq sub: 10.0 s: 1523 records, 152.3/s (conn 1200 120.0/s, dns 323 32.3/s); 0 malformed`
+    /// `zeek-zmq sub: 10.0 s: 1523 records, 152.3/s (conn 1200 120.0/s, dns 323 32.3/s); 45000 records in all; 0 malformed`
     pub fn interval_line(&mut self, now: Instant) -> String {
         let secs = now.duration_since(self.last).as_secs_f64().max(1e-9);
         self.last = now;
@@ -116,7 +116,12 @@ impl Stats {
         if !per_path.is_empty() {
             let _ = write!(line, " ({per_path})");
         }
-        let _ = write!(line, "; {}", self.malformed_text());
+        let _ = write!(
+            line,
+            "; {} records in all; {}",
+            self.records(),
+            self.malformed_text()
+        );
         line
     }
 
@@ -162,11 +167,14 @@ mod tests {
         assert_eq!(
             line,
             "zeek-zmq sub: 2.0 s: 21 records, 10.5/s (conn 20 10.0/s, dns 1 0.5/s); \
-             3 malformed (1 not two frames, 2 not a JSON object)"
+             21 records in all; 3 malformed (1 not two frames, 2 not a JSON object)"
         );
         s.record(b"dns");
         let line = s.interval_line(t0 + Duration::from_secs(4));
-        assert!(line.contains(": 1 records, 0.5/s (dns 1 0.5/s)"), "{line}");
+        assert!(
+            line.contains(": 1 records, 0.5/s (dns 1 0.5/s); 22 records in all;"),
+            "{line}"
+        );
         assert_eq!(
             s.final_line(t0 + Duration::from_secs(5)),
             "zeek-zmq sub: exiting after 5.0 s: 22 records (conn 20, dns 2); \
