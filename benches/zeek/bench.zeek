@@ -1,0 +1,167 @@
+##! Log writer benchmark: writes Bench::n conn-like records to one log
+##! stream through one filter, whose writer Bench::writer selects, and
+##! exits. Timing the whole process (user + system CPU, wall) once per
+##! writer and subtracting the ``none`` run gives each writer's cost per
+##! record. benches/zeek/run.py does that; by hand:
+##!
+##!     zeek -b NCSA::ZeroMQWriter benches/zeek/bench.zeek \
+##!         -e 'redef Bench::writer = "zeromq"; redef Bench::n = 500000;'
+##!
+##! with a subscriber bound to Bench::endpoint for ``zeromq``. Writers:
+##! ``none`` (Log::WRITER_NONE: the logging framework without a writer),
+##! ``ascii`` (TSV), ``json`` (the ASCII writer with use_json), ``zeromq``
+##! (this plugin, which needs the plugin activated: name it on the command
+##! line as above, or leave out -b).
+
+@load base/frameworks/logging
+
+module Bench;
+
+export {
+	redef enum Log::ID += { LOG };
+
+	## How many records to write.
+	const n = 500000 &redef;
+
+	## ``none``, ``ascii``, ``json`` or ``zeromq``.
+	const writer = "none" &redef;
+
+	## Where the ZeroMQ writer connects; a subscriber binds it.
+	const endpoint = "tcp://127.0.0.1:5599" &redef;
+
+	## The ZeroMQ writer waits this long for the subscriber before the
+	## first record.
+	const wait_for_subscribers = "10" &redef;
+
+	type Endpoints: record {
+		orig_h: addr &log;
+		orig_p: port &log;
+		resp_h: addr &log;
+		resp_p: port &log;
+	};
+
+	## The fields and types of conn.log.
+	type Info: record {
+		ts: time &log;
+		uid: string &log;
+		id: Endpoints &log;
+		proto: transport_proto &log;
+		service: string &log &optional;
+		duration: interval &log &optional;
+		orig_bytes: count &log &optional;
+		resp_bytes: count &log &optional;
+		conn_state: string &log &optional;
+		local_orig: bool &log &optional;
+		local_resp: bool &log &optional;
+		missed_bytes: count &log &default=0;
+		history: string &log &optional;
+		orig_pkts: count &log &optional;
+		orig_ip_bytes: count &log &optional;
+		resp_pkts: count &log &optional;
+		resp_ip_bytes: count &log &optional;
+		tunnel_parents: set[string] &log &optional;
+		ip_proto: count &log &optional;
+	};
+}
+
+@ifdef ( Log::WRITER_ZEROMQ )
+function zeromq_filter(f: Log::Filter): Log::Filter
+	{
+	f$writer = Log::WRITER_ZEROMQ;
+	# Unbounded queue and linger: every record reaches the subscriber.
+	local c: table[string] of string = table();
+	c["endpoint"] = endpoint;
+	c["hwm"] = "0";
+	c["linger"] = "-1";
+	c["wait_for_subscribers"] = wait_for_subscribers;
+	f$config = c;
+	return f;
+	}
+@else
+function zeromq_filter(f: Log::Filter): Log::Filter
+	{
+	Reporter::fatal("Bench::writer = zeromq needs the plugin: zeek -b NCSA::ZeroMQWriter ...");
+	return f;
+	}
+@endif
+
+## A few different records, written in turn (with their own timestamps).
+function make_pool(): vector of Info
+	{
+	local pool: vector of Info = vector();
+	local services = vector("http", "dns", "ssl", "");
+	local states = vector("SF", "S0", "RSTO", "OTH");
+	local histories = vector("ShADadFf", "D", "ShADadttfF", "Dd");
+	local i = 0;
+	while ( i < 16 )
+		{
+		local id = Endpoints($orig_h=count_to_v4_addr(167772160 + i * 7919),
+		    $orig_p=count_to_port(49152 + i * 977, tcp),
+		    $resp_h=192.150.187.43, $resp_p=count_to_port(443, tcp));
+		if ( i % 4 == 3 )
+			id$resp_h = [2001:db8::1];
+		if ( i % 2 == 0 )
+			id$resp_p = 80/tcp;
+		local uid = fmt("CHhAvVGS1DHFjwGM%02d", i);
+		local r = Info($ts=double_to_time(1700000000.0), $uid=uid, $id=id,
+		    $proto=tcp);
+		if ( services[i % 4] != "" )
+			r$service = services[i % 4];
+		r$duration = double_to_interval(0.000123 * ( i + 1 ) * ( i + 1 ) * 37.0);
+		r$orig_bytes = 136 * ( i + 1 );
+		r$resp_bytes = 5007 * ( i * i + 1 );
+		r$conn_state = states[i % 4];
+		r$local_orig = i % 2 == 0;
+		r$local_resp = F;
+		r$history = histories[i % 4];
+		r$orig_pkts = 7 + i;
+		r$orig_ip_bytes = 512 + 40 * i;
+		r$resp_pkts = 7 + 2 * i;
+		r$resp_ip_bytes = 5379 * ( i + 1 );
+		r$ip_proto = 6;
+		pool += r;
+		++i;
+		}
+	return pool;
+	}
+
+event zeek_init() &priority=10
+	{
+	Log::create_stream(LOG, [$columns=Info, $path="bench"]);
+	Log::remove_default_filter(LOG);
+	local f: Log::Filter = [$name="bench", $path="bench"];
+	switch ( writer )
+		{
+		case "none":
+			f$writer = Log::WRITER_NONE;
+			break;
+		case "ascii":
+			f$writer = Log::WRITER_ASCII;
+			f$config = table(["use_json"] = "F");
+			break;
+		case "json":
+			f$writer = Log::WRITER_ASCII;
+			f$config = table(["use_json"] = "T");
+			break;
+		case "zeromq":
+			f = zeromq_filter(f);
+			break;
+		default:
+			Reporter::fatal(fmt("unknown Bench::writer \"%s\"", writer));
+		}
+	Log::add_filter(LOG, f);
+	}
+
+event zeek_init()
+	{
+	local pool = make_pool();
+	local base = 1700000000.0;
+	local i = 0;
+	while ( i < n )
+		{
+		local r = pool[i % 16];
+		r$ts = double_to_time(base + i * 0.000137);
+		Log::write(LOG, r);
+		++i;
+		}
+	}
