@@ -168,17 +168,27 @@ fn recv_message(
     }
     let mut frames = 1;
     if a.get_more() {
-        sock.recv(b, 0)?;
+        // The rest of a message is there once its first frame is.
+        recv_retrying(sock, b)?;
         frames += 1;
         let mut more = b.get_more();
         let mut rest = zmq::Message::new();
         while more {
-            sock.recv(&mut rest, 0)?;
+            recv_retrying(sock, &mut rest)?;
             frames += 1;
             more = rest.get_more();
         }
     }
     Ok(Some(frames))
+}
+
+fn recv_retrying(sock: &zmq::Socket, msg: &mut zmq::Message) -> zmq::Result<()> {
+    loop {
+        match sock.recv(msg, 0) {
+            Err(zmq::Error::EINTR) => continue,
+            r => return r,
+        }
+    }
 }
 
 fn open_socket(
