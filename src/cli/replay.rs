@@ -180,15 +180,42 @@ fn options(args: &ReplayArgs) -> Result<Options, String> {
             timestamps: args.json_timestamps,
             include_unset: args.json_include_unset_fields,
         },
-        overflow: match args.overflow {
-            Overflow::Block => OverflowPolicy::Block,
-            Overflow::Drop => OverflowPolicy::Drop,
-        },
+        // One try per send: `send` below does the blocking, so that a
+        // signal can end it.
+        overflow: OverflowPolicy::Drop,
         block_timeout: args.block_timeout,
         bind: args.bind,
         curve: args.curve.options()?,
         ..Options::default()
     })
+}
+
+/// Sends as the plugin's publisher does under `--overflow`: with `block`,
+/// retries (backing off) while a subscriber has no room, at most
+/// `--block-timeout`, and not after a signal.
+fn send(
+    publisher: &mut Publisher,
+    path: &[u8],
+    json: &[u8],
+    args: &ReplayArgs,
+) -> Result<Sent, zmq::Error> {
+    let first = publisher.send(path, json)?;
+    if first != Sent::Full || args.overflow == Overflow::Drop {
+        return Ok(first);
+    }
+    let deadline = (!args.block_timeout.is_zero()).then(|| Instant::now() + args.block_timeout);
+    let mut pause = Duration::from_micros(20);
+    loop {
+        if signals::received() || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(Sent::Full);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(5));
+        let again = publisher.send(path, json)?;
+        if again != Sent::Full {
+            return Ok(again);
+        }
+    }
 }
 
 /// Waits for a subscriber of `path` (in short turns, so that a signal
@@ -326,7 +353,7 @@ fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
                                 std::thread::sleep(due - now);
                             }
                         }
-                        match publisher.send(path, json) {
+                        match send(&mut publisher, path, json, args) {
                             Ok(Sent::Queued) => counts.sent += 1,
                             Ok(Sent::Full) => counts.dropped_full += 1,
                             Ok(Sent::NoSubscriber) => counts.dropped_no_subscriber += 1,
