@@ -744,3 +744,47 @@ fn every_command_has_help() {
     let bad = run(&["sub", "--rotate", "1h"], 10);
     assert!(!bad.status.success(), "--rotate without --dir is refused");
 }
+
+#[test]
+fn sigint_ends_a_replay_blocked_by_a_stalled_subscriber() {
+    let tmp = TempDir::new("stalled");
+    let (ep, out) = (tmp.ipc("s"), tmp.join("out"));
+    let input = numbered_records(&tmp, "conn", 200_000);
+    let sub = Proc::sub(&["-e", &ep, "--dir", s(&out)]);
+    let r = Proc::spawn(&[
+        "replay",
+        "-e",
+        &ep,
+        "--quiet",
+        "--hwm",
+        "10",
+        "--linger",
+        "0",
+        s(&input),
+    ]);
+    wait_until(20, "the first records", || {
+        lines_of(&out.join("conn.log")) > 0
+    });
+    sub.signal("STOP");
+    // The replay sleeps (clock_nanosleep) only while it waits for room.
+    let nanosleep = if cfg!(target_arch = "aarch64") {
+        "115 "
+    } else {
+        "230 "
+    };
+    let syscall = format!("/proc/{}/syscall", r.child.id());
+    wait_until(20, "the replay to block", || {
+        fs::read_to_string(&syscall).is_ok_and(|s| s.starts_with(nanosleep))
+    });
+    r.signal("INT");
+    let fin = r.wait(10);
+    sub.signal("CONT");
+    fin.assert_success();
+    let summary = fin.stderr.last().unwrap().clone();
+    let records: u64 = summary
+        .split_once("replay: ")
+        .and_then(|(_, rest)| rest.split(' ').next()?.parse().ok())
+        .unwrap();
+    assert!(records < 200_000, "{summary}");
+    sub.terminate().assert_success();
+}
