@@ -25,6 +25,10 @@
 //! records/s and in bytes/s of each function's own output.
 //!
 //! At the end a table of ratios measured in this run is printed.
+//!
+//! `BENCH_LOOP=conn-all:1000 cargo bench --bench encoder` skips criterion
+//! and just encodes (see `plain_loop`), for profilers and instruction
+//! counts.
 
 mod common;
 
@@ -312,6 +316,77 @@ fn bench_case(c: &mut Criterion, d: &Dump) {
     }
 }
 
+/// `BENCH_LOOP=<case>:<rounds>[:<function>]`: no criterion, just `rounds`
+/// passes of `function` (`zeek_encoder`, the default, `serde_json_value` or
+/// `serde_json_struct`) over the case's records, for a profiler or an
+/// instruction counter (`valgrind --tool=cachegrind`; two round counts and
+/// the difference give instructions per record without the set-up).
+fn plain_loop(cases: &[Dump], spec: &str) {
+    let mut parts = spec.split(':');
+    let name = parts.next().unwrap_or_default();
+    let rounds: u64 = parts.next().and_then(|r| r.parse().ok()).unwrap_or(1000);
+    let function = parts.next().unwrap_or("zeek_encoder");
+    let d = cases
+        .iter()
+        .find(|d| d.name == name)
+        .unwrap_or_else(|| panic!("BENCH_LOOP: no case {name}"));
+    let mut out = Vec::with_capacity(1 << 16);
+    let serde_loop = |items: &[&dyn erased::Serialize], out: &mut Vec<u8>| {
+        for _ in 0..rounds {
+            for item in items {
+                out.clear();
+                erased::to_writer(out, *item);
+                black_box(&out);
+            }
+        }
+    };
+    match function {
+        "zeek_encoder" => {
+            let enc = Encoder::new(&d.fields, JsonOptions::default());
+            for _ in 0..rounds {
+                for r in &d.records {
+                    out.clear();
+                    unsafe { enc.encode(black_box(&r.slots), &mut out) }.unwrap();
+                    black_box(&out);
+                }
+            }
+        }
+        "serde_json_value" => {
+            let values: Vec<Json> = d.values.iter().map(|v| record_value(d, v)).collect();
+            let items: Vec<&dyn erased::Serialize> = values.iter().map(|v| v as _).collect();
+            serde_loop(&items, &mut out);
+        }
+        "serde_json_struct" => {
+            let logs = conn_logs(d).expect("serde_json_struct: not a conn case");
+            let items: Vec<&dyn erased::Serialize> = logs.iter().map(|v| v as _).collect();
+            serde_loop(&items, &mut out);
+        }
+        other => panic!("BENCH_LOOP: unknown function {other}"),
+    }
+    println!(
+        "{} rounds of {function} over {} {name} records",
+        rounds,
+        d.records.len()
+    );
+}
+
+/// Just enough type erasure to loop over either kind of serde item.
+mod erased {
+    pub trait Serialize {
+        fn write(&self, out: &mut Vec<u8>);
+    }
+
+    impl<T: serde::Serialize> Serialize for T {
+        fn write(&self, out: &mut Vec<u8>) {
+            serde_json::to_writer(out, self).unwrap();
+        }
+    }
+
+    pub fn to_writer(out: &mut Vec<u8>, item: &dyn Serialize) {
+        item.write(out);
+    }
+}
+
 fn main() {
     let Some(dir) = common::corpus_dir() else {
         return;
@@ -325,6 +400,10 @@ fn main() {
             Some(d) => cases.push(d),
             None => eprintln!("skipping {name}: not in the corpus"),
         }
+    }
+    if let Ok(spec) = std::env::var("BENCH_LOOP") {
+        plain_loop(&cases, &spec);
+        return;
     }
     for d in &cases {
         bench_case(&mut c, d);
