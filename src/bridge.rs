@@ -156,6 +156,22 @@ pub mod ffi {
 
 pub use ffi::{Counts, FieldSpec, KeyValue, Kind, Slot};
 
+impl Slot {
+    /// A slot of `kind` with no value data yet.
+    pub fn new(kind: Kind, present: bool) -> Slot {
+        Slot {
+            kind,
+            present,
+            aux: 0,
+            n: 0,
+            a: 0,
+            b: 0,
+            data: 0,
+            len: 0,
+        }
+    }
+}
+
 /// Adapts the C++ host to the [`Report`] trait the core uses.
 struct HostReport<'a>(&'a ffi::Host);
 

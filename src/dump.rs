@@ -6,6 +6,31 @@
 use crate::bridge::{FieldSpec, Kind, Slot};
 use crate::encoder::pack_addr;
 use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+
+/// Where the conformance corpus is: `$ZEEK_CORPUS`, else
+/// `../shared/zeek-corpus` beside this crate. When it is absent: `None`
+/// after a `SKIPPED` note on stderr, or a panic if `REQUIRE_CORPUS` is set
+/// (CI sets it, so that nothing skips there).
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("ZEEK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/zeek-corpus"));
+    if dir.is_dir() {
+        Some(dir)
+    } else if std::env::var_os("REQUIRE_CORPUS").is_some() {
+        panic!(
+            "corpus not found at {} (REQUIRE_CORPUS is set)",
+            dir.display()
+        );
+    } else {
+        eprintln!(
+            "SKIPPED: corpus not found at {} (set ZEEK_CORPUS)",
+            dir.display()
+        );
+        None
+    }
+}
 
 /// Maps a Zeek type name (`count`, `table`, ...) to a slot kind.
 pub fn kind_from_name(name: &str) -> Kind {
@@ -70,16 +95,7 @@ impl OwnedRecord {
     }
 
     fn push(&mut self, v: &Json) -> Result<(), String> {
-        let mut slot = Slot {
-            kind: Kind::Other,
-            present: false,
-            aux: 0,
-            n: 0,
-            a: 0,
-            b: 0,
-            data: 0,
-            len: 0,
-        };
+        let mut slot = Slot::new(Kind::Other, false);
         if v.is_null() {
             self.slots.push(slot);
             return Ok(());

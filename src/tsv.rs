@@ -120,16 +120,7 @@ impl TsvRecord {
 }
 
 fn slot(kind: Kind, present: bool) -> Slot {
-    Slot {
-        kind,
-        present,
-        aux: 0,
-        n: 0,
-        a: 0,
-        b: 0,
-        data: 0,
-        len: 0,
-    }
+    Slot::new(kind, present)
 }
 
 /// Splits `s` at every occurrence of `sep` (non-empty).

@@ -24,20 +24,6 @@ use zeek_zeromq_writer::options::CurveOptions;
 use zeek_zeromq_writer::tsv::{Line, TsvParser, TsvRecord};
 use zeek_zeromq_writer::FieldSpec;
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("ZEEK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/zeek-corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var_os("REQUIRE_CORPUS").is_some() {
-        panic!("corpus not found at {}", dir.display());
-    } else {
-        eprintln!("SKIPPED: corpus not found at {}", dir.display());
-        None
-    }
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -170,7 +156,9 @@ fn check_corpus_case(case: &Path) -> (Vec<String>, usize, usize) {
 
 #[test]
 fn replay_of_the_corpus_comes_out_as_zeeks_json_logs() {
-    let Some(root) = corpus_dir() else { return };
+    let Some(root) = zeek_zeromq_writer::dump::corpus_dir() else {
+        return;
+    };
     let mut cases: Vec<PathBuf> = fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -9,20 +9,6 @@ use std::path::{Path, PathBuf};
 use zeek_zeromq_writer::dump::{parse_record, parse_schema};
 use zeek_zeromq_writer::encoder::{Encoder, JsonOptions, TimestampFormat};
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("ZEEK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/zeek-corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var_os("REQUIRE_CORPUS").is_some() {
-        panic!("corpus not found at {}", dir.display());
-    } else {
-        eprintln!("SKIPPED: corpus not found at {}", dir.display());
-        None
-    }
-}
-
 fn dumps(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for case in std::fs::read_dir(dir).unwrap() {
@@ -74,7 +60,9 @@ const MODES: [&str; 5] = [
 
 #[test]
 fn every_corpus_record_matches_zeek_in_every_mode() {
-    let Some(dir) = corpus_dir() else { return };
+    let Some(dir) = zeek_zeromq_writer::dump::corpus_dir() else {
+        return;
+    };
     let files = dumps(&dir);
     assert!(files.len() > 50, "too few dumps in {}", dir.display());
     let mut checked = 0usize;

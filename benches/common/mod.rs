@@ -33,21 +33,6 @@ pub fn criterion() -> Criterion {
     c.configure_from_args()
 }
 
-pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("ZEEK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/zeek-corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: corpus not found at {} (set ZEEK_CORPUS)",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// The records of one or more `.dump.jsonl` files of the same schema.
 pub struct Dump {
     pub name: String,
@@ -179,3 +164,5 @@ pub fn case_files(dir: &Path, names: &[&str]) -> Vec<PathBuf> {
     }
     out
 }
+
+pub use zeek_zeromq_writer::dump::corpus_dir;
