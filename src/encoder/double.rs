@@ -10,7 +10,7 @@
 //! written as `null`, as Zeek's `NullDoubleWriter` does.
 
 use super::cached_powers::CACHED_POWERS;
-use super::out::{decimal_len, write_digits_backwards, Cursor, POW10};
+use super::out::{decimal_len, eight_digits, Cursor, POW10};
 
 const SIGNIFICAND_BITS: u32 = 52;
 const HIDDEN_BIT: u64 = 1 << SIGNIFICAND_BITS;
@@ -190,8 +190,16 @@ fn digit_gen(w: DiyFp, mp: DiyFp, delta: u64, buf: &mut DigitBuf, k: &mut i32) -
         // The loop below cannot stop within the integer part (its test is
         // `(p1 % 10^kappa) * 2^one_e + p2 <= delta`): all of p1's digits.
         let len = if p1 == 0 { 0 } else { kd as usize };
-        // SAFETY: at most 9 digits into a 48-byte buffer.
-        unsafe { write_digits_backwards(buf.as_mut_ptr().add(len), p1 as u64, len) };
+        let (first, rest) = (p1 / 100_000_000, p1 % 100_000_000);
+        let ascii = eight_digits(rest) | 0x3030_3030_3030_3030;
+        if first > 0 {
+            buf[0] = b'0' + first as u8;
+            buf[1..9].copy_from_slice(&ascii.to_le_bytes());
+        } else {
+            // Drop the leading zeros (len <= 8 here; p1 = 0 keeps none).
+            let kept = ascii.checked_shr(8 * (8 - len as u32)).unwrap_or(0);
+            buf[..8].copy_from_slice(&kept.to_le_bytes());
+        }
         return fraction_digits(wp_w, one_e, p2, delta, buf, len, 0, k);
     }
     let mut digits = [0u8; 9];
@@ -223,9 +231,72 @@ fn digit_gen(w: DiyFp, mp: DiyFp, delta: u64, buf: &mut DigitBuf, k: &mut i32) -
 }
 
 /// `DigitGen`'s second loop: the digits of the fractional part `p2`.
+///
+/// Split in two: while no digit was written yet (leading zeros are
+/// skipped), then a loop that writes every digit.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fraction_digits(
+    wp_w: DiyFp,
+    one_e: i32,
+    mut p2: u64,
+    mut delta: u64,
+    buf: &mut DigitBuf,
+    mut len: usize,
+    mut kappa: i32,
+    k: &mut i32,
+) -> usize {
+    let one_f = 1u64 << one_e;
+    let mask = one_f - 1;
+    while len == 0 {
+        p2 = p2.wrapping_mul(10);
+        delta = delta.wrapping_mul(10);
+        let d = (p2 >> one_e) as u8;
+        if d != 0 {
+            buf[0] = b'0' + d;
+            len = 1;
+        }
+        p2 &= mask;
+        kappa -= 1;
+        if p2 < delta {
+            return fraction_done(wp_w, one_f, p2, delta, buf, len, kappa, k);
+        }
+    }
+    loop {
+        p2 = p2.wrapping_mul(10);
+        delta = delta.wrapping_mul(10);
+        buf[len] = b'0' + (p2 >> one_e) as u8;
+        len += 1;
+        p2 &= mask;
+        kappa -= 1;
+        if p2 < delta {
+            return fraction_done(wp_w, one_f, p2, delta, buf, len, kappa, k);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fraction_done(
+    wp_w: DiyFp,
+    one_f: u64,
+    p2: u64,
+    delta: u64,
+    buf: &mut DigitBuf,
+    len: usize,
+    kappa: i32,
+    k: &mut i32,
+) -> usize {
+    *k += kappa;
+    let index = (-kappa) as usize;
+    let scale = if index < 20 { POW10[index] } else { 0 };
+    grisu_round(buf, len, delta, p2, one_f, wp_w.f.wrapping_mul(scale));
+    len
+}
+
+/// rapidjson's second loop as written, for [`digit_gen_reference`].
+#[allow(clippy::too_many_arguments)]
+fn fraction_digits_reference(
     wp_w: DiyFp,
     one_e: i32,
     mut p2: u64,
@@ -282,7 +353,7 @@ fn digit_gen_reference(w: DiyFp, mp: DiyFp, delta: u64, buf: &mut DigitBuf, k: &
             return len;
         }
     }
-    fraction_digits(wp_w, one_e, p2, delta, buf, len, kappa, k)
+    fraction_digits_reference(wp_w, one_e, p2, delta, buf, len, kappa, k)
 }
 
 /// Grisu2 digits of a positive, finite, non-zero `value`: (digits, count, K)
@@ -309,7 +380,7 @@ fn grisu2_with(value: f64, buf: &mut DigitBuf, digit_gen: DigitGen) -> (usize, i
 
 /// Lays out the `len` digits in `buf` times 10^k the way rapidjson's
 /// `Prettify` does; room for `len + 28 + 16` bytes must have been reserved
-/// (the digits are copied in 16-byte blocks).
+/// (the digits are copied in 16-byte blocks, zeros stored 24 at a time).
 #[inline(always)]
 unsafe fn prettify(c: &mut Cursor, buf: &DigitBuf, len: usize, k: i32) {
     let digits = buf.as_ptr();
@@ -318,7 +389,7 @@ unsafe fn prettify(c: &mut Cursor, buf: &DigitBuf, len: usize, k: i32) {
     if 0 <= k && kk <= 21 {
         // dddd00.0 (at most 21 digits)
         c.put_blocks(digits, len);
-        c.put_repeat(b'0', k as usize);
+        c.put_zeros(k as usize);
         c.put(b".0");
     } else if 0 < kk && kk <= 21 {
         // dd.dddd
@@ -328,7 +399,7 @@ unsafe fn prettify(c: &mut Cursor, buf: &DigitBuf, len: usize, k: i32) {
     } else if -6 < kk && kk <= 0 {
         // 0.00dddd (at most 5 zeros)
         c.put(b"0.");
-        c.put_repeat(b'0', (-kk) as usize);
+        c.put_zeros((-kk) as usize);
         c.put_blocks(digits, len);
     } else {
         // 1e30, 1234e30 -> 1.234e33 (exponent at most 3 digits and a sign)

@@ -123,11 +123,13 @@ impl<'a> Cursor<'a> {
         self.p = self.p.add(1);
     }
 
-    /// Appends `n` copies of `b`; room for them must have been reserved.
+    /// Appends `n <= 24` zero digits (`'0'`); room for 24 bytes must have
+    /// been reserved (24 are stored, `n` kept).
     #[inline(always)]
-    pub(crate) unsafe fn put_repeat(&mut self, b: u8, n: usize) {
-        debug_assert!(self.room() >= n);
-        ptr::write_bytes(self.p, b, n);
+    pub(crate) unsafe fn put_zeros(&mut self, n: usize) {
+        debug_assert!(n <= 24 && self.room() >= 24);
+        let zeros = [b'0'; 24];
+        ptr::copy_nonoverlapping(zeros.as_ptr(), self.p, 24);
         self.p = self.p.add(n);
     }
 
@@ -265,7 +267,7 @@ pub(crate) const POW10: [u64; 20] = {
 /// included: divisions by 10^4, 10^2 and 10 done in all lanes at once by
 /// multiplications (exact for these ranges).
 #[inline(always)]
-fn eight_digits(n: u32) -> u64 {
+pub(crate) fn eight_digits(n: u32) -> u64 {
     debug_assert!(n < 100_000_000);
     // Lanes of 32 bits: [n / 10^4, n % 10^4].
     let merged = (n / 10_000) as u64 | (((n % 10_000) as u64) << 32);
@@ -290,7 +292,7 @@ pub(crate) fn decimal_len(n: u64) -> usize {
 
 /// Writes the `len` last decimal digits of `n` ending just before `end`.
 #[inline(always)]
-pub(crate) unsafe fn write_digits_backwards(mut end: *mut u8, mut n: u64, mut len: usize) {
+unsafe fn write_digits_backwards(mut end: *mut u8, mut n: u64, mut len: usize) {
     while len >= 2 {
         let r = (n % 100) as usize;
         n /= 100;
