@@ -33,6 +33,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
+use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
 use zeek_zeromq_writer::report::Collected;
 use zeek_zeromq_writer::Writer;
 
@@ -250,6 +251,188 @@ fn bench_transport(c: &mut Criterion, d: &Dump, transport: &str, addr: &str) {
     g.finish();
 }
 
+/// `BENCH_LOOP=<ipc|tcp>:<records>:<writer|raw|encode_then_raw>`: no criterion, just
+/// `records` sends and the wait for their delivery, for a profiler
+/// (`perf record`, `strace -c`); prints the time and this thread's CPU.
+/// One way to publish record `i` (of the cycled records).
+type SendFn<'a> = &'a mut dyn FnMut(usize);
+
+/// Time to the last send, time to the last delivery and the sending
+/// thread's CPU, per record, for a block of `n` records.
+fn block(sub: &Subscriber, total: &mut u64, n: u64, send: SendFn) -> [f64; 3] {
+    let cpu = thread_cpu();
+    let start = Instant::now();
+    for i in 0..n {
+        send(i as usize);
+    }
+    let sent = start.elapsed();
+    let cpu = thread_cpu().saturating_sub(cpu);
+    *total += n;
+    sub.wait_for(*total);
+    let delivered = start.elapsed();
+    [sent, delivered, cpu].map(|t| t.as_nanos() as f64 / n as f64)
+}
+
+/// Ratios from alternating blocks: each round publishes a block of records
+/// with each function in turn (the order rotating), every block waiting
+/// for its delivery, all to the same subscriber; per round, each
+/// function's time over the first one's. Returns, per function, the median
+/// ns per record and the median ratio, for send / delivered / CPU.
+fn paired(
+    sub: &Subscriber,
+    total: &mut u64,
+    rounds: usize,
+    n: u64,
+    fns: &mut [SendFn],
+) -> Vec<[(f64, f64); 3]> {
+    let k = fns.len();
+    let mut ns = vec![[const { Vec::new() }; 3]; k];
+    let mut ratios = vec![[const { Vec::new() }; 3]; k];
+    for round in 0..rounds {
+        let mut got = vec![[0.0; 3]; k];
+        for j in 0..k {
+            let f = (round + j) % k;
+            got[f] = block(sub, total, n, &mut *fns[f]);
+        }
+        for f in 0..k {
+            for m in 0..3 {
+                ns[f][m].push(got[f][m]);
+                ratios[f][m].push(got[f][m] / got[0][m]);
+            }
+        }
+    }
+    (0..k)
+        .map(|f| [0, 1, 2].map(|m| (median(&mut ns[f][m]), median(&mut ratios[f][m]))))
+        .collect()
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The paired comparison for one transport: the writer, the floor (raw
+/// pre-encoded sends) and, to tell the encoder's share from the writer's
+/// own bookkeeping, the encoder followed by a raw send.
+fn paired_transport(d: &Dump, transport: &str, addr: &str) {
+    let rounds = if common::quick() { 20 } else { 200 };
+    let per_block = 2000;
+    let sub = Subscriber::bind(addr);
+    let m = d.records.len();
+    let report = Collected::default();
+    let mut w = writer(&report, d, &sub.endpoint);
+    let raw = RawPublisher::connect(&sub.endpoint);
+    let path = d.path.as_bytes();
+    let enc = Encoder::new(&d.fields, JsonOptions::default());
+    let mut buf = Vec::with_capacity(4096);
+    let mut total = 0;
+    let results = paired(
+        &sub,
+        &mut total,
+        rounds,
+        per_block,
+        &mut [
+            &mut |i| raw.send(path, black_box(&d.zeek[i % m])),
+            &mut |i| unsafe { w.write_with(&report, black_box(&d.records[i % m].slots)) },
+            &mut |i| {
+                buf.clear();
+                unsafe { enc.encode(black_box(&d.records[i % m].slots), &mut buf) }.unwrap();
+                raw.send(path, &buf)
+            },
+        ],
+    );
+    w.finish_with(&report);
+    assert_eq!(w.stats().dropped, 0);
+    assert!(report.take().is_empty());
+    for (name, r) in ["raw_send", "writer", "encode_then_raw_send"]
+        .iter()
+        .zip(&results)
+    {
+        println!(
+            "| {transport} | {name} | {:.0} | {:.2}x | {:.0} | {:.2}x | {:.0} | {:.2}x |",
+            r[0].0, r[0].1, r[1].0, r[1].1, r[2].0, r[2].1
+        );
+    }
+}
+
+/// CPU time of the calling thread so far (Linux: `/proc/thread-self/schedstat`;
+/// zero elsewhere).
+fn thread_cpu() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
+fn plain_loop(d: &Dump, transports: &[(&str, String)], spec: &str) {
+    let mut parts = spec.split(':');
+    let transport = parts.next().unwrap_or_default();
+    let n: u64 = parts
+        .next()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1_000_000);
+    let function = parts.next().unwrap_or("writer");
+    let (_, addr) = transports
+        .iter()
+        .find(|(name, _)| *name == transport)
+        .unwrap_or_else(|| panic!("BENCH_LOOP: no transport {transport}"));
+    let sub = Subscriber::bind(addr);
+    let m = d.records.len();
+    let mut total = 0;
+    let report = Collected::default();
+    let cpu_before = thread_cpu();
+    let elapsed = match function {
+        "writer" => {
+            let mut w = writer(&report, d, &sub.endpoint);
+            let t = timed(&sub, &mut total, n, true, |i| unsafe {
+                w.write_with(&report, &d.records[i % m].slots)
+            });
+            w.finish_with(&report);
+            assert_eq!(w.stats().sent, n);
+            t
+        }
+        "raw" => {
+            let raw = RawPublisher::connect(&sub.endpoint);
+            let path = d.path.as_bytes();
+            timed(&sub, &mut total, n, true, |i| {
+                raw.send(path, &d.zeek[i % m])
+            })
+        }
+        "encode_then_raw" => {
+            let raw = RawPublisher::connect(&sub.endpoint);
+            let path = d.path.as_bytes();
+            let enc = Encoder::new(&d.fields, JsonOptions::default());
+            let mut buf = Vec::with_capacity(4096);
+            timed(&sub, &mut total, n, true, |i| {
+                buf.clear();
+                unsafe { enc.encode(&d.records[i % m].slots, &mut buf) }.unwrap();
+                raw.send(path, &buf)
+            })
+        }
+        other => panic!("BENCH_LOOP: no function {other}"),
+    };
+    let cpu = thread_cpu().saturating_sub(cpu_before);
+    println!(
+        "{function} over {transport}: {n} records delivered in {elapsed:?} \
+         ({:.0} ns/record; sending thread CPU {:.0} ns/record)",
+        elapsed.as_nanos() as f64 / n as f64,
+        cpu.as_nanos() as f64 / n as f64
+    );
+}
+
+fn paired_summary(d: &Dump, transports: &[(&str, String)]) {
+    println!(
+        "\nPaired (median over rounds of alternating 2,000-record blocks, each \
+         delivered before the next; ns per record, and the ratio to raw_send \
+         in the same round):"
+    );
+    println!("| transport | function | send ns | vs raw | delivered ns | vs raw | sender CPU ns | vs raw |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, addr) in transports {
+        paired_transport(d, name, addr);
+    }
+}
+
 fn main() {
     let Some(dir) = common::corpus_dir() else {
         return;
@@ -259,18 +442,24 @@ fn main() {
         eprintln!("SKIPPED: no conn records in the corpus");
         return;
     };
-    let started = SystemTime::now();
-    let mut c = common::criterion();
     let ipc_dir = std::env::temp_dir().join(format!("zmqwriter-bench-{}", std::process::id()));
     std::fs::create_dir_all(&ipc_dir).unwrap();
     let transports = [
         ("ipc", format!("ipc://{}/publish.sock", ipc_dir.display())),
         ("tcp", "tcp://127.0.0.1:*".to_string()),
     ];
+    if let Ok(spec) = std::env::var("BENCH_LOOP") {
+        plain_loop(&d, &transports, &spec);
+        let _ = std::fs::remove_dir_all(&ipc_dir);
+        return;
+    }
+    let started = SystemTime::now();
+    let mut c = common::criterion();
     for (name, addr) in &transports {
         bench_transport(&mut c, &d, name, addr);
     }
     c.final_summary();
+    paired_summary(&d, &transports);
     let _ = std::fs::remove_dir_all(&ipc_dir);
 
     println!(
