@@ -8,6 +8,7 @@
 //! one leaves, so the set of topics kept here says exactly whether anyone
 //! would receive a given path.
 
+use crate::frames::{self, Frame};
 use std::time::{Duration, Instant};
 
 /// How one send ended.
@@ -95,7 +96,13 @@ impl Channel {
     /// Whether some subscriber's topic is a prefix of `path` (as of the last
     /// drain).
     pub fn has_subscriber(&self, path: &[u8]) -> bool {
-        self.topics.iter().any(|t| path.starts_with(t))
+        // The empty topic (subscribe to everything, the usual case) is
+        // tested first: comparing an empty slice still calls `memcmp`,
+        // whose masked vector load of the empty Vec's dangling pointer
+        // costs a microcode assist (about 100 ns) on AVX-512 machines.
+        self.topics
+            .iter()
+            .any(|t| t.is_empty() || path.starts_with(t))
     }
 
     /// Waits until a subscriber for `path` is there or `timeout` passed.
@@ -115,8 +122,14 @@ impl Channel {
         }
     }
 
-    /// Tries once to queue `[path, json]` without blocking.
-    pub fn try_send(&mut self, path: &[u8], json: &[u8]) -> Result<Sent, zmq::Error> {
+    /// Tries once to queue `[path, frame]` without blocking. The frame is
+    /// taken (handed to libzmq) when the message is queued, and left in
+    /// place when it is not (`Full`, `NoSubscriber`).
+    pub fn try_send(
+        &mut self,
+        path: &[u8],
+        frame: &mut Option<Box<Frame>>,
+    ) -> Result<Sent, zmq::Error> {
         self.since_drain += 1;
         if self.since_drain >= DRAIN_EVERY || self.topics.is_empty() {
             self.drain_subscriptions();
@@ -141,7 +154,10 @@ impl Channel {
         }
         // With the first frame accepted, the second one is too: the
         // high-water mark counts whole messages.
-        self.socket.send(json, zmq::DONTWAIT)?;
+        let Some(frame) = frame.take() else {
+            return Err(zmq::Error::EINVAL);
+        };
+        frames::send(&mut self.socket, frame, zmq::DONTWAIT)?;
         Ok(Sent::Queued)
     }
 }

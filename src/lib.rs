@@ -3,7 +3,8 @@
 //! Zeek's own JSON logs.
 //!
 //! The data path, top to bottom: the C++ shim (`shim/`) -> [`bridge`] ->
-//! [`writer`] -> [`encoder`] -> [`publisher`] -> [`channel`] (the socket).
+//! [`writer`] -> [`encoder`] -> [`publisher`] -> [`channel`] (the socket);
+//! the encoder writes into [`frames`], buffers libzmq sends without copies.
 //! [`options`] resolves script options and a filter's `$config`;
 //! [`endpoint`] validates endpoints before libzmq sees them.
 
@@ -14,6 +15,7 @@ pub mod curve;
 pub mod dump;
 pub mod encoder;
 pub mod endpoint;
+pub mod frames;
 pub mod keys;
 pub mod logfile;
 pub mod options;

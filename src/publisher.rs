@@ -12,6 +12,7 @@
 
 use crate::channel::{Channel, Sent};
 use crate::curve::{self, Security, ZapHandler};
+use crate::frames::Frame;
 use crate::options::{Options, OverflowPolicy};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
@@ -171,10 +172,15 @@ impl Publisher {
         self.with_channel(|c| c.drain_subscriptions());
     }
 
-    /// Queues `[path, json]` under the overflow policy: with `Drop` one try;
-    /// with `Block` retries until it is queued or `block_timeout` passed.
-    pub fn send(&mut self, path: &[u8], json: &[u8]) -> Result<Sent, zmq::Error> {
-        let first = self.with_channel(|c| c.try_send(path, json))?;
+    /// Queues `[path, frame]` under the overflow policy: with `Drop` one
+    /// try; with `Block` retries until it is queued or `block_timeout`
+    /// passed. The frame is taken when queued (see [`Channel::try_send`]).
+    pub fn send(
+        &mut self,
+        path: &[u8],
+        frame: &mut Option<Box<Frame>>,
+    ) -> Result<Sent, zmq::Error> {
+        let first = self.with_channel(|c| c.try_send(path, frame))?;
         if first != Sent::Full || self.policy == OverflowPolicy::Drop {
             return Ok(first);
         }
@@ -187,7 +193,7 @@ impl Publisher {
             // XPUB never reports writability, so back off and retry.
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(5));
-            let again = self.with_channel(|c| c.try_send(path, json))?;
+            let again = self.with_channel(|c| c.try_send(path, frame))?;
             if again != Sent::Full {
                 return Ok(again);
             }

@@ -6,6 +6,7 @@ use crate::bridge::{Counts, FieldSpec, Slot};
 use crate::channel::Sent;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
+use crate::frames::FramePool;
 use crate::options::{self, Options, OverflowPolicy};
 use crate::publisher::Publisher;
 use crate::report::Report;
@@ -47,6 +48,8 @@ struct Active {
     encoder: Encoder,
     publisher: Publisher,
     opts: Options,
+    /// Buffers for frame 2, sent without copies.
+    frames: FramePool,
 }
 
 pub struct Writer {
@@ -55,7 +58,6 @@ pub struct Writer {
     unsigned_millis: bool,
     state: State,
     path: Vec<u8>,
-    buf: Vec<u8>,
     stats: Stats,
     /// `stats` as of the last `take_counts`.
     counted: Stats,
@@ -75,7 +77,6 @@ impl Writer {
             unsigned_millis: false,
             state: State::Created,
             path: Vec::new(),
-            buf: Vec::with_capacity(4096),
             stats: Stats::default(),
             counted: Stats::default(),
             drops_reported: 0,
@@ -123,6 +124,7 @@ impl Writer {
                 encoder: Encoder::new(&fields, opts.json),
                 publisher,
                 opts,
+                frames: FramePool::new(),
             })),
             Err(why) => {
                 report.error(&why);
@@ -162,8 +164,9 @@ impl Writer {
             self.stats.dropped += 1;
             return;
         };
-        self.buf.clear();
-        if let Err(e) = active.encoder.encode(slots, &mut self.buf) {
+        let mut frame = active.frames.take();
+        if let Err(e) = active.encoder.encode(slots, &mut frame.buf) {
+            active.frames.give_back(frame);
             self.stats.dropped += 1;
             self.stats.dropped_bad_record += 1;
             if !self.reported_encode_error {
@@ -174,10 +177,16 @@ impl Writer {
             }
             return;
         }
-        match active.publisher.send(&self.path, &self.buf) {
+        let len = frame.buf.len() as u64;
+        let mut frame = Some(frame);
+        let sent = active.publisher.send(&self.path, &mut frame);
+        if let Some(frame) = frame {
+            active.frames.give_back(frame);
+        }
+        match sent {
             Ok(Sent::Queued) => {
                 self.stats.sent += 1;
-                self.stats.bytes += self.buf.len() as u64;
+                self.stats.bytes += len;
                 return;
             }
             Ok(Sent::Full) => self.stats.dropped_full += 1,

@@ -403,3 +403,70 @@ fn bind_conflict_is_one_clear_error() {
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     assert!(msgs[0].1.contains("cannot bind"), "{msgs:?}");
 }
+
+/// Sends records `from..to`, each with its own length, so that a frame
+/// reused while libzmq still held it would show up as a wrong message.
+fn write_distinct(w: &mut Writer, report: &Collected, from: u64, to: u64) {
+    for n in from..to {
+        write(w, report, &record(n, (n % 97) as usize));
+    }
+}
+
+/// Receives `from..to` (as `write_distinct` sent them) and checks every
+/// byte of every message.
+fn receive_distinct(sub: &Subscriber, path: &[u8], from: u64, to: u64) {
+    for n in from..to {
+        let f = sub.recv();
+        assert_eq!(f[0], path);
+        let want = format!(r#"{{"n":{n},"pad":"{}"}}"#, "a".repeat((n % 97) as usize));
+        assert_eq!(String::from_utf8_lossy(&f[1]), want, "message {n}");
+    }
+}
+
+#[test]
+fn queued_records_keep_their_bytes_until_sent() {
+    // The JSON frames go to libzmq without a copy; while the subscriber
+    // reads nothing they stay queued, and the writer must not reuse them.
+    let sub = paused_subscriber();
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &[("endpoint", sub.endpoint.as_str()), ("zmq_hwm", "0")],
+    );
+    write_distinct(&mut w, &report, 0, 20_000);
+    assert_eq!(w.stats().sent, 20_000);
+    sub.resume();
+    receive_distinct(&sub, b"conn", 0, 20_000);
+    w.finish_with(&report);
+    assert!(sub.nothing_more_within(100));
+    assert!(report.take().is_empty());
+}
+
+#[test]
+fn bind_mode_records_queued_by_a_finished_writer_arrive_intact() {
+    // In bind mode the socket outlives a writer that finished: its frames
+    // still queued come back to a pool that is gone.
+    let port = free_port();
+    let bind = format!("tcp://127.0.0.1:{port}");
+    let sub = Subscriber::start(
+        &bind,
+        Setup {
+            mode: Mode::Connect,
+            paused: true,
+        },
+    );
+    let report = Collected::default();
+    let opts = [("endpoint", bind.as_str()), ("bind", "T"), ("zmq_hwm", "0")];
+    let mut stays = writer(&report, "stays", &opts);
+    let mut goes = writer(&report, "goes", &opts);
+    write_distinct(&mut goes, &report, 0, 5_000);
+    goes.finish_with(&report);
+    drop(goes);
+    write_distinct(&mut stays, &report, 5_000, 6_000);
+    sub.resume();
+    receive_distinct(&sub, b"goes", 0, 5_000);
+    receive_distinct(&sub, b"stays", 5_000, 6_000);
+    stays.finish_with(&report);
+    assert!(report.take().is_empty());
+}

@@ -8,6 +8,7 @@ use super::{signals, CurveArgs};
 use crate::channel::Sent;
 use crate::encoder::{JsonOptions, TimestampFormat};
 use crate::endpoint;
+use crate::frames::{Frame, FramePool};
 use crate::logfile::{Item, LogFile};
 use crate::options::{Options, OverflowPolicy};
 use crate::publisher::Publisher;
@@ -195,8 +196,25 @@ fn options(args: &ReplayArgs) -> Result<Options, String> {
 /// `--block-timeout`, and not after a signal.
 fn send(
     publisher: &mut Publisher,
+    frames: &mut FramePool,
     path: &[u8],
     json: &[u8],
+    args: &ReplayArgs,
+) -> Result<Sent, zmq::Error> {
+    let mut frame = frames.take();
+    frame.buf.extend_from_slice(json);
+    let mut frame = Some(frame);
+    let sent = send_frame(publisher, path, &mut frame, args);
+    if let Some(frame) = frame {
+        frames.give_back(frame);
+    }
+    sent
+}
+
+fn send_frame(
+    publisher: &mut Publisher,
+    path: &[u8],
+    json: &mut Option<Box<Frame>>,
     args: &ReplayArgs,
 ) -> Result<Sent, zmq::Error> {
     let first = publisher.send(path, json)?;
@@ -298,6 +316,7 @@ fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
     let total_size: u64 = sizes.iter().sum::<u64>().max(1);
     signals::install();
     let mut publisher = Publisher::open(&opts, b"").map_err(|e| CurveArgs::explain(&e))?;
+    let mut frames = FramePool::new();
     let mut progress = Progress::new(!args.quiet && std::io::stderr().is_terminal());
     let mut counts = Counts::default();
     let mut waited: HashSet<Vec<u8>> = HashSet::new();
@@ -353,7 +372,7 @@ fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
                                 std::thread::sleep(due - now);
                             }
                         }
-                        match send(&mut publisher, path, json, args) {
+                        match send(&mut publisher, &mut frames, path, json, args) {
                             Ok(Sent::Queued) => counts.sent += 1,
                             Ok(Sent::Full) => counts.dropped_full += 1,
                             Ok(Sent::NoSubscriber) => counts.dropped_no_subscriber += 1,

@@ -1,0 +1,278 @@
+//! Buffers for the JSON frame, handed to libzmq without a copy and given
+//! back when libzmq is done with them.
+//!
+//! Copying a record into a message (`zmq_msg_init_size`) means a `malloc`
+//! on the writer's thread and a `free` on ZeroMQ's I/O thread for every
+//! record; for a few hundred bytes glibc serves both from the writer's
+//! arena under its lock, and the two threads fight over that lock (most of
+//! the futex calls of a busy writer). Instead the encoder writes into a
+//! [`Frame`] from a [`FramePool`]; the message points at the frame's bytes
+//! (`zmq_msg_init_data`), and when the I/O thread has sent them it calls
+//! [`release`], which pushes the frame onto the pool's return stack (one
+//! compare-and-swap, no lock). The writer takes the whole stack back in one
+//! swap when its own free list runs out.
+//!
+//! The return stack can outlive the writer: messages still queued when the
+//! writer goes (linger) come back later. Closing the pool swaps a sentinel
+//! into the stack; a frame coming back after that is simply freed.
+
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Arc;
+
+/// One reusable buffer for frame 2.
+pub struct Frame {
+    /// The encoded record.
+    pub buf: Vec<u8>,
+    /// Where the frame goes when libzmq is done with it.
+    home: Arc<ReturnStack>,
+    /// Link in the return stack.
+    next: *mut Frame,
+}
+
+// SAFETY: `next` is only a link while the frame sits on a return stack;
+// whoever owns the frame owns what it points to, so moving a frame to
+// another thread moves nothing shared.
+unsafe impl Send for Frame {}
+
+/// Frames given back by libzmq: a stack pushed by any thread, emptied at
+/// once by the pool's owner.
+struct ReturnStack {
+    head: AtomicPtr<Frame>,
+}
+
+/// `head` after the pool closed: frames coming back are freed.
+fn closed() -> *mut Frame {
+    // A non-null address no frame can have (frames are aligned).
+    ptr::dangling_mut::<Frame>().wrapping_byte_add(1)
+}
+
+impl ReturnStack {
+    fn push(&self, frame: Box<Frame>) {
+        let frame = Box::into_raw(frame);
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            if head == closed() {
+                // SAFETY: `frame` came from `Box::into_raw` above and was
+                // not published.
+                drop(unsafe { Box::from_raw(frame) });
+                return;
+            }
+            // SAFETY: not yet published, so this thread owns it.
+            unsafe { (*frame).next = head };
+            match self
+                .head
+                .compare_exchange_weak(head, frame, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(now) => head = now,
+            }
+        }
+    }
+
+    /// Takes every frame on the stack (or, with `close`, takes them and
+    /// closes the stack).
+    fn take_all(&self, close: bool) -> *mut Frame {
+        let new = if close { closed() } else { ptr::null_mut() };
+        let head = self.head.swap(new, Ordering::Acquire);
+        if head == closed() {
+            ptr::null_mut()
+        } else {
+            head
+        }
+    }
+}
+
+/// Frames kept for reuse at most (more come back after a burst queued with
+/// `zmq_hwm = 0`; the rest are freed).
+const KEEP_FRAMES: usize = 1024;
+/// A frame whose buffer grew beyond this (a huge record) is not kept.
+const KEEP_CAPACITY: usize = 64 * 1024;
+/// A new frame's capacity: a conn record is about 400 bytes.
+const INITIAL_CAPACITY: usize = 1024;
+
+/// A writer's frames: a free list it alone uses, and the return stack.
+pub struct FramePool {
+    // Boxed: a frame keeps its address while it travels through libzmq and
+    // back, so reusing it allocates nothing.
+    #[allow(clippy::vec_box)]
+    free: Vec<Box<Frame>>,
+    returned: Arc<ReturnStack>,
+}
+
+impl Default for FramePool {
+    fn default() -> Self {
+        FramePool::new()
+    }
+}
+
+impl FramePool {
+    pub fn new() -> FramePool {
+        FramePool {
+            free: Vec::new(),
+            returned: Arc::new(ReturnStack {
+                head: AtomicPtr::new(ptr::null_mut()),
+            }),
+        }
+    }
+
+    /// A frame with an empty buffer: a free one, one libzmq gave back, or a
+    /// new one.
+    pub fn take(&mut self) -> Box<Frame> {
+        if self.free.is_empty() {
+            self.reclaim();
+        }
+        match self.free.pop() {
+            Some(mut frame) => {
+                frame.buf.clear();
+                frame
+            }
+            None => Box::new(Frame {
+                buf: Vec::with_capacity(INITIAL_CAPACITY),
+                home: self.returned.clone(),
+                next: ptr::null_mut(),
+            }),
+        }
+    }
+
+    /// Keeps a frame that was not sent, for the next record.
+    pub fn give_back(&mut self, frame: Box<Frame>) {
+        if self.free.len() < KEEP_FRAMES && frame.buf.capacity() <= KEEP_CAPACITY {
+            self.free.push(frame);
+        }
+    }
+
+    /// Moves the frames libzmq gave back to the free list.
+    fn reclaim(&mut self) {
+        let mut next = self.returned.take_all(false);
+        while !next.is_null() {
+            // SAFETY: every frame on the stack came from `Box::into_raw`
+            // in `push`, and `take_all` made this thread their only owner.
+            let frame = unsafe { Box::from_raw(next) };
+            next = frame.next;
+            self.give_back(frame);
+        }
+    }
+
+    /// Frames on the free list (for tests).
+    pub fn free_frames(&mut self) -> usize {
+        self.reclaim();
+        self.free.len()
+    }
+}
+
+impl Drop for FramePool {
+    fn drop(&mut self) {
+        let mut next = self.returned.take_all(true);
+        while !next.is_null() {
+            // SAFETY: as in `reclaim`.
+            let frame = unsafe { Box::from_raw(next) };
+            next = frame.next;
+        }
+    }
+}
+
+/// Sends `frame` as the last part of a message, without copying its bytes.
+/// On success libzmq owns the frame until it calls [`release`]; on failure
+/// the frame has gone back to its pool's return stack already.
+pub fn send(socket: &mut zmq::Socket, frame: Box<Frame>, flags: i32) -> Result<(), zmq::Error> {
+    let data = frame.buf.as_ptr() as *mut c_void;
+    let len = frame.buf.len();
+    let hint = Box::into_raw(frame);
+    let mut msg = zmq_sys::zmq_msg_t { __: [0; 64] };
+    // SAFETY: `data` stays valid and unchanged until libzmq calls `release`
+    // with `hint`, which owns the buffer; libzmq only reads it.
+    let rc = unsafe { zmq_sys::zmq_msg_init_data(&mut msg, data, len, Some(release), hint.cast()) };
+    if rc != 0 {
+        // No message, so `release` will not be called: take the frame back.
+        let err = zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() });
+        // SAFETY: `hint` came from `Box::into_raw` and nobody else has it.
+        let frame = unsafe { Box::from_raw(hint) };
+        frame.home.clone().push(frame);
+        return Err(err);
+    }
+    // SAFETY: an initialised message and a live socket.
+    let rc = unsafe { zmq_sys::zmq_msg_send(&mut msg, socket.as_mut_ptr(), flags) };
+    if rc < 0 {
+        let err = zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() });
+        // The message is still ours: closing it calls `release`.
+        unsafe { zmq_sys::zmq_msg_close(&mut msg) };
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// libzmq's free function for a sent frame: called once, from whichever
+/// thread drops the message's last reference (usually the I/O thread).
+unsafe extern "C" fn release(_data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the `Box<Frame>` given up in `send`, and libzmq
+    // calls this exactly once per message.
+    let frame = unsafe { Box::from_raw(hint.cast::<Frame>()) };
+    let home = Arc::clone(&frame.home);
+    home.push(frame);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_reused_after_libzmq_gives_them_back() {
+        let mut pool = FramePool::new();
+        let mut frame = pool.take();
+        frame.buf.extend_from_slice(b"{\"a\":1}");
+        let addr = frame.buf.as_ptr();
+        // As libzmq would: hand it over, then release it.
+        let hint = Box::into_raw(frame);
+        unsafe { release(ptr::null_mut(), hint.cast()) };
+        assert_eq!(pool.free_frames(), 1);
+        let again = pool.take();
+        assert!(again.buf.is_empty());
+        assert_eq!(again.buf.as_ptr(), addr, "same buffer");
+    }
+
+    #[test]
+    fn a_frame_coming_back_after_the_pool_closed_is_freed() {
+        let mut pool = FramePool::new();
+        let frame = pool.take();
+        let home = Arc::downgrade(&frame.home);
+        drop(pool);
+        assert!(home.upgrade().is_some(), "the frame keeps its stack alive");
+        let hint = Box::into_raw(frame);
+        unsafe { release(ptr::null_mut(), hint.cast()) };
+        assert!(home.upgrade().is_none(), "freed, and the stack with it");
+    }
+
+    #[test]
+    fn huge_and_surplus_frames_are_not_kept() {
+        let mut pool = FramePool::new();
+        let mut big = pool.take();
+        big.buf.reserve(KEEP_CAPACITY + 1);
+        pool.give_back(big);
+        assert_eq!(pool.free_frames(), 0);
+        let frames: Vec<_> = (0..KEEP_FRAMES + 10).map(|_| pool.take()).collect();
+        for f in frames {
+            pool.give_back(f);
+        }
+        assert_eq!(pool.free_frames(), KEEP_FRAMES);
+    }
+
+    #[test]
+    fn frames_come_back_from_many_threads() {
+        let mut pool = FramePool::new();
+        let frames: Vec<usize> = (0..4000)
+            .map(|_| Box::into_raw(pool.take()) as usize)
+            .collect();
+        std::thread::scope(|s| {
+            for chunk in frames.chunks(1000) {
+                s.spawn(move || {
+                    for &f in chunk {
+                        unsafe { release(ptr::null_mut(), f as *mut c_void) };
+                    }
+                });
+            }
+        });
+        assert_eq!(pool.free_frames(), KEEP_FRAMES);
+    }
+}
