@@ -32,7 +32,7 @@
 
 mod common;
 
-use common::{Dump, ENCODER_CASES};
+use common::{median, Dump, ENCODER_CASES};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -527,9 +527,4 @@ fn paired(rounds: usize, ours: &mut dyn FnMut(), reference: &mut dyn FnMut()) ->
         ratios.push(b / a);
     }
     (median(&mut ns), median(&mut ratios))
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }

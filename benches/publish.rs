@@ -26,6 +26,8 @@
 
 mod common;
 
+use common::median;
+use common::publishing::{thread_cpu, writer, RawPublisher};
 use common::Dump;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -35,7 +37,6 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
 use zeek_zeromq_writer::report::Collected;
-use zeek_zeromq_writer::Writer;
 
 /// A SUB socket bound in its own thread, counting `[path, json]` messages.
 struct Subscriber {
@@ -120,58 +121,6 @@ impl Drop for Subscriber {
             let _ = t.join();
         }
     }
-}
-
-fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// The floor: a plain XPUB socket (the writer's socket type) with the same
-/// high-water mark, sending pre-encoded `[path, json]`.
-struct RawPublisher {
-    _ctx: zmq::Context,
-    socket: zmq::Socket,
-}
-
-impl RawPublisher {
-    fn connect(endpoint: &str) -> RawPublisher {
-        let ctx = zmq::Context::new();
-        ctx.set_io_threads(1).unwrap();
-        let socket = ctx.socket(zmq::XPUB).unwrap();
-        socket.set_sndhwm(0).unwrap();
-        socket.set_linger(2000).unwrap();
-        socket.connect(endpoint).unwrap();
-        // The subscription message says the subscriber is attached.
-        socket.set_rcvtimeo(10_000).unwrap();
-        let sub = socket.recv_bytes(0).expect("no subscription within 10 s");
-        assert_eq!(sub.first(), Some(&1));
-        RawPublisher { _ctx: ctx, socket }
-    }
-
-    fn send(&self, path: &[u8], json: &[u8]) {
-        self.socket.send(path, zmq::SNDMORE).unwrap();
-        self.socket.send(json, 0).unwrap();
-    }
-}
-
-/// A writer for `d`'s schema connected to `endpoint`, as the tests set one up.
-fn writer(report: &Collected, d: &Dump, endpoint: &str) -> Writer {
-    let mut w = Writer::new(kv(&[
-        ("endpoint", endpoint),
-        ("zmq_linger", "2000"),
-        ("wait_for_subscribers", "10"),
-    ]));
-    w.init_with(
-        report,
-        d.path.as_bytes(),
-        d.fields.clone(),
-        kv(&[("hwm", "0")]),
-    );
-    assert!(w.is_active(), "writer not active: {:?}", report.take());
-    w
 }
 
 /// Times `iters` sends with `send(i)`, waits for the subscriber to have them
@@ -306,11 +255,6 @@ fn paired(
         .collect()
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 /// The paired comparison for one transport: the writer, the floor (raw
 /// pre-encoded sends) and, to tell the encoder's share from the writer's
 /// own bookkeeping, the encoder followed by a raw send.
@@ -353,29 +297,6 @@ fn paired_transport(d: &Dump, transport: &str, addr: &str) {
             r[0].0, r[0].1, r[1].0, r[1].1, r[2].0, r[2].1
         );
     }
-}
-
-/// CPU time of the calling thread so far (`CLOCK_THREAD_CPUTIME_ID`,
-/// exact to the nanosecond on Linux).
-fn thread_cpu() -> Duration {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut ts = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid clock id and a pointer to a timespec (64-bit Linux).
-    if unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
-        return Duration::ZERO;
-    }
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn plain_loop(d: &Dump, transports: &[(&str, String)], spec: &str) {

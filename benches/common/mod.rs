@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each bench uses a different part
 
+pub mod publishing;
+
 use criterion::Criterion;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
@@ -166,3 +168,9 @@ pub fn case_files(dir: &Path, names: &[&str]) -> Vec<PathBuf> {
 }
 
 pub use zeek_zeromq_writer::dump::corpus_dir;
+
+/// The median (sorts `v`).
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}

@@ -1,0 +1,206 @@
+//! CPU of the whole publishing process per record: the in-Zeek method
+//! (issue 6: CPU of the Zeek process over the `None` writer) without Zeek.
+//!
+//! ```sh
+//! cargo bench --bench process_cpu                 # 100 rounds
+//! BENCH_QUICK=1 cargo bench --bench process_cpu   # 10 rounds
+//! ```
+//!
+//! The subscriber is another process (this binary, started again as a
+//! child), so that the CPU counted here is only the publisher's: the
+//! calling thread plus ZeroMQ's I/O thread, as `/usr/bin/time` counts a
+//! Zeek process. Each round runs a block of the 218 corpus conn records
+//! (cycled) through each of:
+//!
+//! - `none`: the records are only touched (Zeek's `None` writer);
+//! - `encode_only`: the encoder, nothing sent;
+//! - `writer`: `Writer::write_with` (encode + send), what the bridge calls;
+//! - `raw_send`: the records pre-encoded (Zeek's bytes), sent on a plain
+//!   XPUB socket: what the socket alone costs.
+//!
+//! A block that sends waits (in a blocking read, using no CPU) until the
+//! child has received all of it, so the I/O thread's work is in the block's
+//! CPU. The order rotates every round; each function's CPU per record is
+//! the median over rounds, and `writer - none` is the number to hold
+//! against the target (≤ 1 µs per record; the shim, which turns Zeek's
+//! values into slots, is not in it).
+
+mod common;
+
+use common::median;
+use common::publishing::{process_cpu, writer, RawPublisher};
+use common::Dump;
+use std::hint::black_box;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
+use zeek_zeromq_writer::report::Collected;
+
+/// Records per block.
+const BLOCK: u64 = 5_000;
+
+/// The child: binds `addr`, prints the endpoint, then counts `[path, json]`
+/// messages and prints the count after every `BLOCK` of them.
+fn child_subscriber(addr: &str) {
+    let ctx = zmq::Context::new();
+    let sock = ctx.socket(zmq::SUB).unwrap();
+    sock.set_subscribe(b"").unwrap();
+    sock.set_rcvhwm(0).unwrap();
+    sock.set_linger(0).unwrap();
+    sock.bind(addr).unwrap();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", sock.get_last_endpoint().unwrap().unwrap()).unwrap();
+    out.flush().unwrap();
+    let mut msg = zmq::Message::new();
+    let (mut parts, mut count) = (0, 0u64);
+    loop {
+        sock.recv(&mut msg, 0).unwrap();
+        parts += 1;
+        if msg.get_more() {
+            continue;
+        }
+        assert_eq!(parts, 2, "a message of {parts} frames");
+        parts = 0;
+        count += 1;
+        if count % BLOCK == 0 {
+            writeln!(out, "{count}").unwrap();
+            out.flush().unwrap();
+        }
+    }
+}
+
+struct Subscriber {
+    child: Child,
+    lines: BufReader<ChildStdout>,
+    endpoint: String,
+    received: u64,
+}
+
+impl Subscriber {
+    fn start(addr: &str) -> Subscriber {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env("BENCH_CHILD_SUBSCRIBER", addr)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let mut endpoint = String::new();
+        lines.read_line(&mut endpoint).unwrap();
+        Subscriber {
+            child,
+            lines,
+            endpoint: endpoint.trim().to_string(),
+            received: 0,
+        }
+    }
+
+    /// Blocks until the child has received another `BLOCK` messages.
+    fn wait_for_block(&mut self) {
+        let mut line = String::new();
+        self.lines.read_line(&mut line).unwrap();
+        self.received += BLOCK;
+        assert_eq!(
+            line.trim().parse::<u64>().ok(),
+            Some(self.received),
+            "the subscriber's count"
+        );
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
+    let mut sub = Subscriber::start(addr);
+    let report = Collected::default();
+    let mut w = writer(&report, d, &sub.endpoint);
+    let raw = RawPublisher::connect(&sub.endpoint);
+    let enc = Encoder::new(&d.fields, JsonOptions::default());
+    let mut buf = Vec::with_capacity(4096);
+    let (path, m) = (d.path.as_bytes(), d.records.len());
+    let names = ["none", "encode_only", "writer", "raw_send"];
+    let mut cpu: [Vec<f64>; 4] = Default::default();
+    let mut run = |f: usize, sub: &mut Subscriber| {
+        let start = process_cpu();
+        for i in 0..BLOCK as usize {
+            let r = &d.records[i % m];
+            match f {
+                0 => {
+                    black_box(&r.slots);
+                }
+                1 => {
+                    buf.clear();
+                    unsafe { enc.encode(black_box(&r.slots), &mut buf) }.unwrap();
+                    black_box(&buf);
+                }
+                2 => unsafe { w.write_with(&report, black_box(&r.slots)) },
+                _ => raw.send(path, black_box(&d.zeek[i % m])),
+            }
+        }
+        if f >= 2 {
+            sub.wait_for_block();
+        }
+        process_cpu().saturating_sub(start)
+    };
+    for round in 0..rounds {
+        for j in 0..names.len() {
+            let f = (round + j) % names.len();
+            let t: Duration = run(f, &mut sub);
+            cpu[f].push(t.as_nanos() as f64 / BLOCK as f64);
+        }
+    }
+    w.finish_with(&report);
+    let s = w.stats();
+    assert_eq!((s.sent, s.dropped), (rounds as u64 * BLOCK, 0));
+    let med: Vec<f64> = cpu.iter_mut().map(|v| median(v)).collect();
+    for (f, name) in names.iter().enumerate() {
+        println!(
+            "| {transport} | {name} | {:.0} | {:.0} |",
+            med[f],
+            med[f] - med[0]
+        );
+    }
+    println!(
+        "| {transport} | writer / raw_send (over none) | | {:.2}x |",
+        (med[2] - med[0]) / (med[3] - med[0])
+    );
+}
+
+fn main() {
+    if let Ok(addr) = std::env::var("BENCH_CHILD_SUBSCRIBER") {
+        child_subscriber(&addr);
+        return;
+    }
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let files = common::all_dumps_named(&dir, "conn");
+    let Some(d) = common::load(&dir, "conn-all", &files) else {
+        eprintln!("SKIPPED: no conn records in the corpus");
+        return;
+    };
+    let rounds = if common::quick() { 10 } else { 100 };
+    let ipc_dir = std::env::temp_dir().join(format!("zmqwriter-cpu-{}", std::process::id()));
+    std::fs::create_dir_all(&ipc_dir).unwrap();
+    println!(
+        "Process CPU per record (this process: the calling thread and ZeroMQ's I/O \
+         thread; the subscriber is a child process), median of {rounds} rounds of \
+         {BLOCK}-record blocks, {} conn records cycled:",
+        d.records.len()
+    );
+    println!("| transport | function | CPU ns/record | over `none` |");
+    println!("|---|---|---|---|");
+    measure(
+        &d,
+        "ipc",
+        &format!("ipc://{}/cpu.sock", ipc_dir.display()),
+        rounds,
+    );
+    measure(&d, "tcp", "tcp://127.0.0.1:*", rounds);
+    let _ = std::fs::remove_dir_all(&ipc_dir);
+}
