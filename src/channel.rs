@@ -137,14 +137,14 @@ impl Channel {
         if !self.has_subscriber(path) {
             return Ok(Sent::NoSubscriber);
         }
-        match self.socket.send(path, zmq::SNDMORE | zmq::DONTWAIT) {
+        match frames::send_copy(&mut self.socket, path, zmq::SNDMORE | zmq::DONTWAIT) {
             Ok(()) => {}
             Err(zmq::Error::EAGAIN) => {
                 // libzmq learns what the peer has read through commands it
                 // processes only now and then while sending; process them
                 // now and try once more before calling the queue full.
                 let _ = self.socket.get_events();
-                match self.socket.send(path, zmq::SNDMORE | zmq::DONTWAIT) {
+                match frames::send_copy(&mut self.socket, path, zmq::SNDMORE | zmq::DONTWAIT) {
                     Ok(()) => {}
                     Err(zmq::Error::EAGAIN) => return Ok(Sent::Full),
                     Err(e) => return Err(e),

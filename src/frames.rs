@@ -203,6 +203,26 @@ pub fn send(socket: &mut zmq::Socket, frame: Box<Frame>, flags: i32) -> Result<(
     Ok(())
 }
 
+/// Sends `bytes`, copied, as one part of a message: for frame 1 (the path),
+/// which libzmq keeps inside the message itself when it is short (up to 33
+/// bytes), so this allocates nothing.
+pub fn send_copy(socket: &mut zmq::Socket, bytes: &[u8], flags: i32) -> Result<(), zmq::Error> {
+    // SAFETY: a live socket and `bytes.len()` readable bytes, which libzmq
+    // copies before returning.
+    let rc = unsafe {
+        zmq_sys::zmq_send(
+            socket.as_mut_ptr(),
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            flags,
+        )
+    };
+    if rc < 0 {
+        return Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }));
+    }
+    Ok(())
+}
+
 /// libzmq's free function for a sent frame: called once, from whichever
 /// thread drops the message's last reference (usually the I/O thread).
 unsafe extern "C" fn release(_data: *mut c_void, hint: *mut c_void) {
