@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo bench --bench process_cpu                 # 100 rounds
 //! BENCH_QUICK=1 cargo bench --bench process_cpu   # 10 rounds
+//! BENCH_ONLY=writer cargo bench --bench process_cpu  # one function, for a profiler
 //! ```
 //!
 //! The subscriber is another process (this binary, started again as a
@@ -16,13 +17,17 @@
 //! - `encode_only`: the encoder, nothing sent;
 //! - `writer`: `Writer::write_with` (encode + send), what the bridge calls;
 //! - `raw_send`: the records pre-encoded (Zeek's bytes), sent on a plain
-//!   XPUB socket: what the socket alone costs.
+//!   XPUB socket: what the socket alone costs;
+//! - `encode_then_copy_send`: the encoder, then the same plain send, which
+//!   copies the JSON into a libzmq message (the straightforward way, and
+//!   what the writer did before `src/frames.rs`).
 //!
 //! A block that sends waits (in a blocking read, using no CPU) until the
 //! child has received all of it, so the I/O thread's work is in the block's
 //! CPU. The order rotates every round; each function's CPU per record is
-//! the median over rounds, and `writer - none` is the number to hold
-//! against the target (≤ 1 µs per record; the shim, which turns Zeek's
+//! the median over rounds, the ratios are medians of the per-round ratios
+//! (both sides measured seconds apart), and `writer - none` is the number
+//! to hold against the target (≤ 1 µs per record; the shim, which turns Zeek's
 //! values into slots, is not in it).
 
 mod common;
@@ -33,7 +38,6 @@ use common::Dump;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::Duration;
 use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
 use zeek_zeromq_writer::report::Collected;
 
@@ -115,6 +119,15 @@ impl Drop for Subscriber {
     }
 }
 
+/// The functions compared, in the order of `run`'s match.
+const FUNCTIONS: [&str; 5] = [
+    "none",
+    "encode_only",
+    "writer",
+    "raw_send",
+    "encode_then_copy_send",
+];
+
 fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
     let mut sub = Subscriber::start(addr);
     let report = Collected::default();
@@ -123,8 +136,6 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
     let enc = Encoder::new(&d.fields, JsonOptions::default());
     let mut buf = Vec::with_capacity(4096);
     let (path, m) = (d.path.as_bytes(), d.records.len());
-    let names = ["none", "encode_only", "writer", "raw_send"];
-    let mut cpu: [Vec<f64>; 4] = Default::default();
     let mut run = |f: usize, sub: &mut Subscriber| {
         let start = process_cpu();
         for i in 0..BLOCK as usize {
@@ -139,26 +150,47 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
                     black_box(&buf);
                 }
                 2 => unsafe { w.write_with(&report, black_box(&r.slots)) },
-                _ => raw.send(path, black_box(&d.zeek[i % m])),
+                3 => raw.send(path, black_box(&d.zeek[i % m])),
+                _ => {
+                    buf.clear();
+                    unsafe { enc.encode(black_box(&r.slots), &mut buf) }.unwrap();
+                    raw.send(path, &buf);
+                }
             }
         }
         if f >= 2 {
             sub.wait_for_block();
         }
-        process_cpu().saturating_sub(start)
+        process_cpu().saturating_sub(start).as_nanos() as f64 / BLOCK as f64
     };
+    // `BENCH_ONLY=<function>`: just that one (for a profiler).
+    let only = std::env::var("BENCH_ONLY").ok();
+    let k = FUNCTIONS.len();
+    let mut cpu = vec![Vec::new(); k];
+    let mut vs_raw = Vec::new();
+    let mut vs_copy = Vec::new();
     for round in 0..rounds {
-        for j in 0..names.len() {
-            let f = (round + j) % names.len();
-            let t: Duration = run(f, &mut sub);
-            cpu[f].push(t.as_nanos() as f64 / BLOCK as f64);
+        let mut got = vec![0.0; k];
+        for j in 0..k {
+            let f = (round + j) % k;
+            if only.as_ref().is_none_or(|o| o == FUNCTIONS[f]) {
+                got[f] = run(f, &mut sub);
+            }
         }
+        for f in 0..k {
+            cpu[f].push(got[f]);
+        }
+        // Over `none`, as the in-Zeek method subtracts Zeek's None writer.
+        vs_raw.push((got[2] - got[0]) / (got[3] - got[0]));
+        vs_copy.push((got[2] - got[0]) / (got[4] - got[0]));
     }
     w.finish_with(&report);
     let s = w.stats();
-    assert_eq!((s.sent, s.dropped), (rounds as u64 * BLOCK, 0));
+    if only.is_none() {
+        assert_eq!((s.sent, s.dropped), (rounds as u64 * BLOCK, 0));
+    }
     let med: Vec<f64> = cpu.iter_mut().map(|v| median(v)).collect();
-    for (f, name) in names.iter().enumerate() {
+    for (f, name) in FUNCTIONS.iter().enumerate() {
         println!(
             "| {transport} | {name} | {:.0} | {:.0} |",
             med[f],
@@ -166,8 +198,12 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
         );
     }
     println!(
-        "| {transport} | writer / raw_send (over none) | | {:.2}x |",
-        (med[2] - med[0]) / (med[3] - med[0])
+        "| {transport} | writer vs raw_send (median of per-round ratios, over none) | | {:.2}x |",
+        median(&mut vs_raw)
+    );
+    println!(
+        "| {transport} | writer vs encode_then_copy_send (same) | | {:.2}x |",
+        median(&mut vs_copy)
     );
 }
 
