@@ -212,12 +212,7 @@ fn main() {
         child_subscriber(&addr);
         return;
     }
-    let Some(dir) = common::corpus_dir() else {
-        return;
-    };
-    let files = common::all_dumps_named(&dir, "conn");
-    let Some(d) = common::load(&dir, "conn-all", &files) else {
-        eprintln!("SKIPPED: no conn records in the corpus");
+    let Some(d) = common::conn_records() else {
         return;
     };
     let rounds = if common::quick() { 10 } else { 100 };

@@ -369,12 +369,7 @@ fn paired_summary(d: &Dump, transports: &[(&str, String)]) {
 }
 
 fn main() {
-    let Some(dir) = common::corpus_dir() else {
-        return;
-    };
-    let files = common::all_dumps_named(&dir, "conn");
-    let Some(d) = common::load(&dir, "conn-all", &files) else {
-        eprintln!("SKIPPED: no conn records in the corpus");
+    let Some(d) = common::conn_records() else {
         return;
     };
     let ipc_dir = std::env::temp_dir().join(format!("zmqwriter-bench-{}", std::process::id()));

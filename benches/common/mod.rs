@@ -174,3 +174,15 @@ pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
+
+/// All conn records of the corpus as one case (`conn-all`), or None (with
+/// the reason printed) when there is no corpus or no conn log in it.
+pub fn conn_records() -> Option<Dump> {
+    let dir = corpus_dir()?;
+    let files = all_dumps_named(&dir, "conn");
+    let d = load(&dir, "conn-all", &files);
+    if d.is_none() {
+        eprintln!("SKIPPED: no conn records in the corpus");
+    }
+    d
+}
