@@ -24,7 +24,8 @@
 //!
 //! A block that sends waits (in a blocking read, using no CPU) until the
 //! child has received all of it, so the I/O thread's work is in the block's
-//! CPU. The order rotates every round; each function's CPU per record is
+//! CPU (which is also given for ZeroMQ's I/O thread alone, from
+//! `/proc/self/task/*/schedstat`). The order rotates every round; each function's CPU per record is
 //! the median over rounds, the ratios are medians of the per-round ratios
 //! (both sides measured seconds apart), and `writer - none` is the number
 //! to hold against the target (≤ 1 µs per record; the shim, which turns Zeek's
@@ -33,7 +34,7 @@
 mod common;
 
 use common::median;
-use common::publishing::{process_cpu, writer, RawPublisher};
+use common::publishing::{io_threads_cpu, process_cpu, writer, RawPublisher};
 use common::Dump;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Write};
@@ -136,7 +137,10 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
     let enc = Encoder::new(&d.fields, JsonOptions::default());
     let mut buf = Vec::with_capacity(4096);
     let (path, m) = (d.path.as_bytes(), d.records.len());
+    // CPU per record of the whole process, and of ZeroMQ's I/O threads
+    // (read outside the measured window).
     let mut run = |f: usize, sub: &mut Subscriber| {
+        let io_start = io_threads_cpu();
         let start = process_cpu();
         for i in 0..BLOCK as usize {
             let r = &d.records[i % m];
@@ -161,12 +165,15 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
         if f >= 2 {
             sub.wait_for_block();
         }
-        process_cpu().saturating_sub(start).as_nanos() as f64 / BLOCK as f64
+        let cpu = process_cpu().saturating_sub(start);
+        let io = io_threads_cpu().saturating_sub(io_start);
+        [cpu, io].map(|t| t.as_nanos() as f64 / BLOCK as f64)
     };
     // `BENCH_ONLY=<function>`: just that one (for a profiler).
     let only = std::env::var("BENCH_ONLY").ok();
     let k = FUNCTIONS.len();
     let mut cpu = vec![Vec::new(); k];
+    let mut io = vec![Vec::new(); k];
     let mut vs_raw = Vec::new();
     let mut vs_copy = Vec::new();
     for round in 0..rounds {
@@ -174,7 +181,9 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
         for j in 0..k {
             let f = (round + j) % k;
             if only.as_ref().is_none_or(|o| o == FUNCTIONS[f]) {
-                got[f] = run(f, &mut sub);
+                let [all, io_thread] = run(f, &mut sub);
+                got[f] = all;
+                io[f].push(io_thread);
             }
         }
         for f in 0..k {
@@ -191,18 +200,25 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
     }
     let med: Vec<f64> = cpu.iter_mut().map(|v| median(v)).collect();
     for (f, name) in FUNCTIONS.iter().enumerate() {
+        if io[f].is_empty() {
+            continue;
+        }
         println!(
-            "| {transport} | {name} | {:.0} | {:.0} |",
+            "| {transport} | {name} | {:.0} | {:.0} | {:.0} |",
             med[f],
+            median(&mut io[f]),
             med[f] - med[0]
         );
     }
+    if only.is_some() {
+        return;
+    }
     println!(
-        "| {transport} | writer vs raw_send (median of per-round ratios, over none) | | {:.2}x |",
+        "| {transport} | writer vs raw_send (median of per-round ratios, over none) | | | {:.2}x |",
         median(&mut vs_raw)
     );
     println!(
-        "| {transport} | writer vs encode_then_copy_send (same) | | {:.2}x |",
+        "| {transport} | writer vs encode_then_copy_send (same) | | | {:.2}x |",
         median(&mut vs_copy)
     );
 }
@@ -224,8 +240,8 @@ fn main() {
          {BLOCK}-record blocks, {} conn records cycled:",
         d.records.len()
     );
-    println!("| transport | function | CPU ns/record | over `none` |");
-    println!("|---|---|---|---|");
+    println!("| transport | function | CPU ns/record | of which I/O thread | over `none` |");
+    println!("|---|---|---|---|---|");
     measure(
         &d,
         "ipc",

@@ -84,9 +84,11 @@ impl ReturnStack {
     }
 }
 
-/// Frames kept for reuse at most (more come back after a burst queued with
-/// `zmq_hwm = 0`; the rest are freed).
-const KEEP_FRAMES: usize = 1024;
+/// Buffer bytes a pool keeps for reuse at most (about a thousand conn
+/// records' frames). More frames than that are in flight after a burst
+/// with a slow or descheduled I/O thread; the surplus is freed as it comes
+/// back, on the writer's own thread.
+const KEEP_BYTES: usize = 1 << 20;
 /// A frame whose buffer grew beyond this (a huge record) is not kept.
 const KEEP_CAPACITY: usize = 64 * 1024;
 /// A new frame's capacity: a conn record is about 400 bytes.
@@ -98,6 +100,8 @@ pub struct FramePool {
     // back, so reusing it allocates nothing.
     #[allow(clippy::vec_box)]
     free: Vec<Box<Frame>>,
+    /// The buffer capacity of the frames in `free`.
+    kept_bytes: usize,
     returned: Arc<ReturnStack>,
 }
 
@@ -111,6 +115,7 @@ impl FramePool {
     pub fn new() -> FramePool {
         FramePool {
             free: Vec::new(),
+            kept_bytes: 0,
             returned: Arc::new(ReturnStack {
                 head: AtomicPtr::new(ptr::null_mut()),
             }),
@@ -125,6 +130,7 @@ impl FramePool {
         }
         match self.free.pop() {
             Some(mut frame) => {
+                self.kept_bytes -= frame.buf.capacity();
                 frame.buf.clear();
                 frame
             }
@@ -138,7 +144,9 @@ impl FramePool {
 
     /// Keeps a frame that was not sent, for the next record.
     pub fn give_back(&mut self, frame: Box<Frame>) {
-        if self.free.len() < KEEP_FRAMES && frame.buf.capacity() <= KEEP_CAPACITY {
+        let capacity = frame.buf.capacity();
+        if capacity <= KEEP_CAPACITY && self.kept_bytes + capacity <= KEEP_BYTES {
+            self.kept_bytes += capacity;
             self.free.push(frame);
         }
     }
@@ -264,18 +272,45 @@ mod tests {
         assert!(home.upgrade().is_none(), "freed, and the stack with it");
     }
 
+    const KEEP_FRAMES: usize = KEEP_BYTES / INITIAL_CAPACITY;
+
     #[test]
     fn huge_and_surplus_frames_are_not_kept() {
         let mut pool = FramePool::new();
-        let mut big = pool.take();
-        big.buf.reserve(KEEP_CAPACITY + 1);
-        pool.give_back(big);
+        let mut huge = pool.take();
+        huge.buf.reserve(KEEP_CAPACITY + 1);
+        pool.give_back(huge);
         assert_eq!(pool.free_frames(), 0);
         let frames: Vec<_> = (0..KEEP_FRAMES + 10).map(|_| pool.take()).collect();
         for f in frames {
             pool.give_back(f);
         }
         assert_eq!(pool.free_frames(), KEEP_FRAMES);
+        // Taking them all again empties the count: as many fit once more.
+        let frames: Vec<_> = (0..KEEP_FRAMES).map(|_| pool.take()).collect();
+        assert_eq!(pool.kept_bytes, 0);
+        for f in frames {
+            pool.give_back(f);
+        }
+        assert_eq!(pool.free_frames(), KEEP_FRAMES);
+    }
+
+    #[test]
+    fn big_frames_are_kept_by_bytes_not_by_number() {
+        let mut pool = FramePool::new();
+        let frames: Vec<_> = (0..100)
+            .map(|_| {
+                let mut f = pool.take();
+                f.buf.reserve_exact(KEEP_CAPACITY);
+                f
+            })
+            .collect();
+        let each = frames[0].buf.capacity();
+        for f in frames {
+            pool.give_back(f);
+        }
+        assert_eq!(pool.free_frames(), KEEP_BYTES / each);
+        assert!(pool.kept_bytes <= KEEP_BYTES);
     }
 
     #[test]

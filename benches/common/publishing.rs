@@ -73,6 +73,26 @@ pub fn process_cpu() -> Duration {
     cpu_clock(CLOCK_PROCESS_CPUTIME_ID)
 }
 
+/// CPU time so far of this process's ZeroMQ I/O threads (`ZMQbg/IO/*`),
+/// from `/proc/self/task/*/schedstat` (exact for a thread that is not
+/// running at the moment; zero where there is no `/proc`).
+pub fn io_threads_cpu() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    tasks
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with("ZMQbg/IO"))
+        })
+        .filter_map(|t| {
+            let s = std::fs::read_to_string(t.path().join("schedstat")).ok()?;
+            s.split_whitespace().next()?.parse().ok()
+        })
+        .map(Duration::from_nanos)
+        .sum()
+}
+
 fn cpu_clock(clock: i32) -> Duration {
     #[repr(C)]
     struct Timespec {
