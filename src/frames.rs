@@ -91,8 +91,11 @@ impl ReturnStack {
 const KEEP_BYTES: usize = 1 << 20;
 /// A frame whose buffer grew beyond this (a huge record) is not kept.
 const KEEP_CAPACITY: usize = 64 * 1024;
-/// A new frame's capacity: a conn record is about 400 bytes.
-const INITIAL_CAPACITY: usize = 1024;
+/// A new frame's capacity: a conn record is about 400 bytes. Below 1,024
+/// so that glibc keeps the buffer in its per-thread cache and small bins
+/// (a request of 1,024 bytes or more first consolidates the fast bins,
+/// where libzmq's freed message headers sit).
+const INITIAL_CAPACITY: usize = 1000;
 
 /// A writer's frames: a free list it alone uses, and the return stack.
 pub struct FramePool {
