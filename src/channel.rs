@@ -130,6 +130,10 @@ impl Channel {
         path: &[u8],
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
+        if frame.is_none() {
+            // Nothing to send: fail before frame 1 goes out alone.
+            return Err(zmq::Error::EINVAL);
+        }
         self.since_drain += 1;
         if self.since_drain >= DRAIN_EVERY || self.topics.is_empty() {
             self.drain_subscriptions();
@@ -154,10 +158,9 @@ impl Channel {
         }
         // With the first frame accepted, the second one is too: the
         // high-water mark counts whole messages.
-        let Some(frame) = frame.take() else {
-            return Err(zmq::Error::EINVAL);
-        };
-        frames::send(&mut self.socket, frame, zmq::DONTWAIT)?;
+        if let Some(frame) = frame.take() {
+            frames::send(&mut self.socket, frame, zmq::DONTWAIT)?;
+        }
         Ok(Sent::Queued)
     }
 }
