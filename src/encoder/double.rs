@@ -378,6 +378,74 @@ fn grisu2_with(value: f64, buf: &mut DigitBuf, digit_gen: DigitGen) -> (usize, i
     (len, k)
 }
 
+/// The digits of `value` (positive, finite) when it is the double nearest
+/// to a decimal with at most six fraction digits and below 2^32, as Zeek's
+/// timestamps are (microseconds): (digits, count, K) as [`grisu2`] returns
+/// them, found without Grisu, or None for any other value.
+///
+/// Why these are Grisu2's digits. Let v = f * 2^e (f of 53 bits, not 2^52,
+/// so the rounding interval is [v - 2^e/2, v + 2^e/2]) and D = m / 10^6
+/// with |D - v| < (1 - 1/16) * 2^e/2 (checked exactly below). The interval
+/// is narrower than 10^-6 (2^e <= 2^-21 below 2^32), so D is the only
+/// number with six or fewer fraction digits in it, and any other number in
+/// it has more fraction digits and so more significant digits: D, without
+/// its trailing zeros, is the unique shortest decimal in the interval.
+/// Grisu2 searches a slightly narrower interval (its boundaries are off by
+/// a few units of 2^-62 relative, about 1% of 2^e/2; D is kept 6.25% of
+/// 2^e/2 inside): it stops at the first length where the upper boundary,
+/// truncated, lies in it, which is D's length (D is in it, nothing shorter
+/// is), the truncation is then D (the only candidate of that length), and
+/// its rounding step cannot move to another candidate. The test
+/// `microsecond_fast_path_matches_grisu2` checks this on millions of values.
+#[inline(always)]
+fn microsecond_digits(value: f64, buf: &mut DigitBuf) -> Option<(usize, i32)> {
+    if !(5e-7..4_294_967_296.0).contains(&value) {
+        return None;
+    }
+    let bits = value.to_bits();
+    let significand = bits & SIGNIFICAND_MASK;
+    if significand == 0 {
+        return None; // a power of two: the interval is lopsided
+    }
+    let f = significand | HIDDEN_BIT;
+    let e = ((bits >> SIGNIFICAND_BITS) as i32) - EXPONENT_BIAS; // -73..=-21 here
+                                                                 // The nearest multiple of 10^-6, give or take one (checked next); below
+                                                                 // 2^53, so the signed conversion (one instruction) is exact.
+    let m = (value * 1e6 + 0.5) as i64 as u64;
+    // (D - v) * 10^6 * 2^-e, exactly: m * 2^-e - f * 10^6 (< 2^125).
+    let scaled_m = (m as u128) << (-e) as u32;
+    let scaled_v = f as u128 * 1_000_000;
+    let diff = scaled_m.abs_diff(scaled_v);
+    // |D - v| < (15/16) * 2^e / 2  <=>  diff < (15/16) * 500_000.
+    if diff >= 468_750 {
+        return None;
+    }
+    // D's digits without trailing zeros, and K.
+    let mut digits = m;
+    let mut k = -6;
+    while digits.is_multiple_of(10) {
+        digits /= 10;
+        k += 1;
+    }
+    // At most 16 digits: two words of eight, the leading zeros shifted out
+    // (the first byte in memory is the most significant digit); bytes past
+    // `len` are left over, as `prettify` allows.
+    let len = decimal_len(digits);
+    let (high, low) = ((digits / 100_000_000) as u32, (digits % 100_000_000) as u32);
+    let low_ascii = eight_digits(low) | 0x3030_3030_3030_3030;
+    if len <= 8 {
+        let word = low_ascii >> (8 * (8 - len));
+        buf[..8].copy_from_slice(&word.to_le_bytes());
+    } else {
+        let high_len = len - 8;
+        let high_ascii = eight_digits(high) | 0x3030_3030_3030_3030;
+        let word = high_ascii >> (8 * (8 - high_len));
+        buf[..8].copy_from_slice(&word.to_le_bytes());
+        buf[high_len..high_len + 8].copy_from_slice(&low_ascii.to_le_bytes());
+    }
+    Some((len, k))
+}
+
 /// Lays out the `len` digits in `buf` times 10^k the way rapidjson's
 /// `Prettify` does; room for `len + 28 + 16` bytes must have been reserved
 /// (the digits are copied in 16-byte blocks, zeros stored 24 at a time).
@@ -421,6 +489,21 @@ pub fn push_double(out: &mut Vec<u8>, value: f64) {
 /// [`push_double`] at a cursor.
 #[inline]
 pub(crate) fn write_double(c: &mut Cursor, value: f64) {
+    write_double_with(c, value, false)
+}
+
+/// [`write_double`] for a time in seconds (`JSON::TS_EPOCH`): the same
+/// output, trying [`microsecond_digits`] first, as Zeek's timestamps come
+/// from packets with microsecond resolution. (Intervals and other doubles,
+/// often differences of such times, rarely qualify: they go to Grisu2
+/// directly.)
+#[inline]
+pub(crate) fn write_epoch_time(c: &mut Cursor, value: f64) {
+    write_double_with(c, value, true)
+}
+
+#[inline(always)]
+fn write_double_with(c: &mut Cursor, value: f64, try_microseconds: bool) {
     // A sign, at most 20 digits, 28 bytes of layout, 16 of block-copy slack.
     c.reserve(1 + 20 + 28 + 16);
     // SAFETY: every branch writes within the room reserved.
@@ -443,7 +526,15 @@ pub(crate) fn write_double(c: &mut Cursor, value: f64) {
             v = -v;
         }
         let mut buf: DigitBuf = [0u8; 48];
-        let (len, k) = grisu2(v, &mut buf);
+        let fast = if try_microseconds {
+            microsecond_digits(v, &mut buf)
+        } else {
+            None
+        };
+        let (len, k) = match fast {
+            Some(digits) => digits,
+            None => grisu2(v, &mut buf),
+        };
         prettify(c, &buf, len, k);
     }
 }
@@ -452,7 +543,7 @@ pub(crate) fn write_double(c: &mut Cursor, value: f64) {
 mod tests {
     use super::{
         cached_power_k, cached_power_k_float, count_decimal_digits, digit_gen_reference, grisu2,
-        grisu2_with, push_double,
+        grisu2_with, microsecond_digits, push_double, DigitBuf,
     };
 
     #[test]
@@ -505,6 +596,100 @@ mod tests {
         check(f64::MAX);
         check(f64::MIN_POSITIVE);
         check(5e-324);
+    }
+
+    /// When the fast path answers, it answers what Grisu2 does.
+    fn same_as_grisu2(v: f64) -> bool {
+        let (mut a, mut b): (DigitBuf, DigitBuf) = ([0; 48], [0; 48]);
+        let Some((len, k)) = microsecond_digits(v, &mut a) else {
+            return false;
+        };
+        let (glen, gk) = grisu2(v, &mut b);
+        assert_eq!(
+            (&a[..len], k),
+            (&b[..glen], gk),
+            "{v:e} ({:016x}): fast path {:?} e{k}, Grisu2 {:?} e{gk}",
+            v.to_bits(),
+            std::str::from_utf8(&a[..len]),
+            std::str::from_utf8(&b[..glen])
+        );
+        true
+    }
+
+    #[test]
+    fn microsecond_fast_path_matches_grisu2() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut taken, mut near_edge) = (0u32, 0u32);
+        for _ in 0..400_000 {
+            let r = next();
+            // Timestamps of this century, to the microsecond.
+            let ts = (1_000_000_000_000_000 + r % 3_000_000_000_000_000) as f64 / 1e6;
+            // Any multiple of 10^-6 up to 2^32, any magnitude.
+            let digits = 1 + (r >> 12) % 4_294_967_295_999_999;
+            let any = (digits >> (r % 52)) as f64 / 1e6;
+            // Round numbers: trailing zeros, integers, halves.
+            let round =
+                ((r >> 20) % 100_000) as f64 * [1e-6, 1e-3, 0.5, 1.0, 1e4][(r % 5) as usize];
+            // Random doubles near and in the range (mostly not answered).
+            let raw = f64::from_bits(0x3E00_0000_0000_0000 + r % 0x0600_0000_0000_0000);
+            for v in [ts, any, round, raw] {
+                if same_as_grisu2(v) {
+                    taken += 1;
+                    // Close to the fast path's limit (the last 5% of it).
+                    let m = (v * 1e6 + 0.5) as u64;
+                    let e = ((v.to_bits() >> 52) as i32) - 1075;
+                    let f = (v.to_bits() & ((1 << 52) - 1)) | (1 << 52);
+                    let diff = ((m as u128) << (-e) as u32).abs_diff(f as u128 * 1_000_000);
+                    if diff >= 445_000 {
+                        near_edge += 1;
+                    }
+                }
+            }
+        }
+        // It answers for microsecond values, and was tested near its limit.
+        assert!(taken > 1_000_000, "fast path answered {taken} times");
+        assert!(near_edge > 10_000, "only {near_edge} values near the limit");
+        // What it must leave to Grisu2.
+        for v in [
+            4_294_967_296.0,       // 2^32: out of range
+            1.0,                   // a power of two
+            0.1 + 0.2,             // not a decimal of six digits
+            4e-7,                  // below 10^-6
+            1_294_814_876.6740381, // seven digits
+        ] {
+            assert!(microsecond_digits(v, &mut [0; 48]).is_none(), "{v:e}");
+        }
+        assert!(same_as_grisu2(1_294_814_876.674038));
+        assert!(same_as_grisu2(0.000001));
+        assert!(same_as_grisu2(4_294_967_295.999999));
+    }
+
+    #[test]
+    fn epoch_times_print_as_doubles_do() {
+        use crate::encoder::{push_time, TimestampFormat};
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for t in [
+                (x % 4_300_000_000_000_000) as f64 / 1e6,
+                (x % 1000) as f64 * 10f64.powi((x % 13) as i32 - 6),
+                f64::from_bits(x >> 1),
+                -((x % 2_000_000_000_000) as f64) / 1e6,
+            ] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                push_time(&mut a, t, TimestampFormat::Epoch);
+                push_double(&mut b, t);
+                assert_eq!(a, b, "{t:e}");
+            }
+        }
     }
 
     fn fmt(v: f64) -> String {

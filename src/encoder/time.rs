@@ -1,6 +1,6 @@
 //! Timestamps in the four `JSON::TimestampFormat`s, as Zeek writes them.
 
-use super::double::write_double;
+use super::double::write_epoch_time;
 use super::out::Cursor;
 
 /// `JSON::TimestampFormat`.
@@ -49,7 +49,7 @@ pub fn push_time(out: &mut Vec<u8>, t: f64, fmt: TimestampFormat) {
 #[inline(always)]
 pub(crate) fn write_time(c: &mut Cursor, t: f64, fmt: TimestampFormat) {
     match fmt {
-        TimestampFormat::Epoch => write_double(c, t),
+        TimestampFormat::Epoch => write_epoch_time(c, t),
         TimestampFormat::Millis => {
             c.reserve(21);
             // SAFETY: reserved just above.
