@@ -408,9 +408,10 @@ fn microsecond_digits(value: f64, buf: &mut DigitBuf) -> Option<(usize, i32)> {
         return None; // a power of two: the interval is lopsided
     }
     let f = significand | HIDDEN_BIT;
-    let e = ((bits >> SIGNIFICAND_BITS) as i32) - EXPONENT_BIAS; // -73..=-21 here
-                                                                 // The nearest multiple of 10^-6, give or take one (checked next); below
-                                                                 // 2^53, so the signed conversion (one instruction) is exact.
+    // -73..=-21 in this range.
+    let e = ((bits >> SIGNIFICAND_BITS) as i32) - EXPONENT_BIAS;
+    // The nearest multiple of 10^-6, give or take one (checked next); below
+    // 2^53, so the signed conversion (one instruction) is exact.
     let m = (value * 1e6 + 0.5) as i64 as u64;
     // (D - v) * 10^6 * 2^-e, exactly: m * 2^-e - f * 10^6 (< 2^125).
     let scaled_m = (m as u128) << (-e) as u32;
@@ -420,7 +421,8 @@ fn microsecond_digits(value: f64, buf: &mut DigitBuf) -> Option<(usize, i32)> {
     if diff >= 468_750 {
         return None;
     }
-    // D's digits without trailing zeros, and K.
+    // D's digits without trailing zeros, and K (m >= 1: D = 0 is no
+    // closer to v than v itself, which the check above refuses).
     let mut digits = m;
     let mut k = -6;
     while digits.is_multiple_of(10) {
