@@ -39,6 +39,8 @@ import re
 import sys
 from collections import Counter
 
+from diagnostics import report_problems
+
 MAX_SHOWN = 200
 
 
@@ -208,14 +210,7 @@ def main():
     published = check_nodes(args, received, problems)
 
     if problems:
-        text = f"check-cluster-run.py: {len(problems)} problem(s):\n"
-        text += "".join(f"  {pr}\n" for pr in problems)
-        sys.stderr.write(text)
-        # btest -d shows this file (a test's stderr is lost after btest-bg-wait).
-        if os.environ.get("TEST_DIAGNOSTICS"):
-            with open(os.environ["TEST_DIAGNOSTICS"], "a", encoding="utf-8") as f:
-                f.write(text)
-        return 1
+        return report_problems("check-cluster-run.py", problems)
 
     print("check-cluster-run.py: every record received once: " + " ".join(summary))
     if published:

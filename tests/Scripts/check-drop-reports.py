@@ -21,9 +21,10 @@ appended to $TEST_DIAGNOSTICS) if not.
 """
 
 import argparse
-import os
 import re
 import sys
+
+from diagnostics import report_problems
 
 
 def level_of(head):
@@ -90,14 +91,7 @@ def main():
                         f"dropped {dropped} (the counters)")
 
     if problems:
-        text = f"check-drop-reports.py: {len(problems)} problem(s):\n"
-        text += "".join(f"  {x}\n" for x in problems)
-        sys.stderr.write(text)
-        # btest -d shows this file (a test's stderr is lost after btest-bg-wait).
-        if os.environ.get("TEST_DIAGNOSTICS"):
-            with open(os.environ["TEST_DIAGNOSTICS"], "a", encoding="utf-8") as f:
-                f.write(text)
-        return 1
+        return report_problems("check-drop-reports.py", problems)
 
     print(f"check-drop-reports.py: {args.path}: sent {sent}, dropped {dropped}, "
           f"{len(warnings)} warning(s), totals at finish match")

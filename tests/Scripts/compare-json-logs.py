@@ -29,6 +29,8 @@ import os
 import sys
 from collections import OrderedDict
 
+from diagnostics import report_problems
+
 MAX_SHOWN = 300
 
 
@@ -178,14 +180,7 @@ def main():
         problems.append("nothing to compare: no message received and no path given")
 
     if problems:
-        text = f"compare-json-logs.py: {args.received}: {len(problems)} problem(s):\n"
-        text += "".join(f"  {pr}\n" for pr in problems)
-        sys.stderr.write(text)
-        # btest -d shows this file (a test's stderr is lost after btest-bg-wait).
-        if os.environ.get("TEST_DIAGNOSTICS"):
-            with open(os.environ["TEST_DIAGNOSTICS"], "a", encoding="utf-8") as f:
-                f.write(text)
-        return 1
+        return report_problems(f"compare-json-logs.py: {args.received}", problems)
 
     print(f"compare-json-logs.py: all records match: {' '.join(sorted(summary))}")
     return 0
