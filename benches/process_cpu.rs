@@ -155,11 +155,7 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
                 }
                 2 => unsafe { w.write_with(&report, black_box(&r.slots)) },
                 3 => raw.send(path, black_box(&d.zeek[i % m])),
-                _ => {
-                    buf.clear();
-                    unsafe { enc.encode(black_box(&r.slots), &mut buf) }.unwrap();
-                    raw.send(path, &buf);
-                }
+                _ => raw.encode_then_copy_send(path, &enc, r, &mut buf),
             }
         }
         if f >= 2 {

@@ -200,7 +200,7 @@ fn bench_transport(c: &mut Criterion, d: &Dump, transport: &str, addr: &str) {
     g.finish();
 }
 
-/// `BENCH_LOOP=<ipc|tcp>:<records>:<writer|raw|encode_then_raw>`: no criterion, just
+/// `BENCH_LOOP=<ipc|tcp>:<records>:<writer|raw|encode_then_copy_send>`: no criterion, just
 /// `records` sends and the wait for their delivery, for a profiler
 /// (`perf record`, `strace -c`); prints the time and this thread's CPU.
 /// One way to publish record `i` (of the cycled records).
@@ -278,17 +278,13 @@ fn paired_transport(d: &Dump, transport: &str, addr: &str) {
         &mut [
             &mut |i| raw.send(path, black_box(&d.zeek[i % m])),
             &mut |i| unsafe { w.write_with(&report, black_box(&d.records[i % m].slots)) },
-            &mut |i| {
-                buf.clear();
-                unsafe { enc.encode(black_box(&d.records[i % m].slots), &mut buf) }.unwrap();
-                raw.send(path, &buf)
-            },
+            &mut |i| raw.encode_then_copy_send(path, &enc, &d.records[i % m], &mut buf),
         ],
     );
     w.finish_with(&report);
     assert_eq!(w.stats().dropped, 0);
     assert!(report.take().is_empty());
-    for (name, r) in ["raw_send", "writer", "encode_then_raw_send"]
+    for (name, r) in ["raw_send", "writer", "encode_then_copy_send"]
         .iter()
         .zip(&results)
     {
@@ -333,15 +329,13 @@ fn plain_loop(d: &Dump, transports: &[(&str, String)], spec: &str) {
                 raw.send(path, &d.zeek[i % m])
             })
         }
-        "encode_then_raw" => {
+        "encode_then_copy_send" => {
             let raw = RawPublisher::connect(&sub.endpoint);
             let path = d.path.as_bytes();
             let enc = Encoder::new(&d.fields, JsonOptions::default());
             let mut buf = Vec::with_capacity(4096);
             timed(&sub, &mut total, n, true, |i| {
-                buf.clear();
-                unsafe { enc.encode(&d.records[i % m].slots, &mut buf) }.unwrap();
-                raw.send(path, &buf)
+                raw.encode_then_copy_send(path, &enc, &d.records[i % m], &mut buf)
             })
         }
         other => panic!("BENCH_LOOP: no function {other}"),

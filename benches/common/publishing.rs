@@ -2,7 +2,10 @@
 //! one up, the floor (pre-encoded sends on a plain socket), CPU clocks.
 
 use super::Dump;
+use std::hint::black_box;
 use std::time::Duration;
+use zeek_zeromq_writer::dump::OwnedRecord;
+use zeek_zeromq_writer::encoder::Encoder;
 use zeek_zeromq_writer::report::Collected;
 use zeek_zeromq_writer::Writer;
 
@@ -38,6 +41,22 @@ impl RawPublisher {
     pub fn send(&self, path: &[u8], json: &[u8]) {
         self.socket.send(path, zmq::SNDMORE).unwrap();
         self.socket.send(json, 0).unwrap();
+    }
+
+    /// `encode_then_copy_send`, the straightforward way (and the writer's
+    /// before `src/frames.rs`): encodes `record` into `buf`, reused, then
+    /// sends it with [`RawPublisher::send`], which copies it into a message.
+    pub fn encode_then_copy_send(
+        &self,
+        path: &[u8],
+        enc: &Encoder,
+        record: &OwnedRecord,
+        buf: &mut Vec<u8>,
+    ) {
+        buf.clear();
+        // SAFETY: an OwnedRecord's string slots point at its own bytes.
+        unsafe { enc.encode(black_box(&record.slots), buf) }.unwrap();
+        self.send(path, buf);
     }
 }
 
