@@ -34,7 +34,16 @@ fn main() {
         .flag_if_supported("-Wno-unused-parameter");
 
     if !zeek_includes.is_empty() {
+        let defaults = compiler_default_include_dirs(build.get_compiler().to_command());
         for dir in &zeek_includes {
+            // `zeek-config --include_dir` lists the dirs of the libraries Zeek
+            // was built against too, often /usr/include. Passing one of the
+            // compiler's own dirs as -isystem moves it ahead of libstdc++'s,
+            // whose `#include_next <stdlib.h>` then finds nothing: the
+            // compiler already searches those, so they are left out.
+            if is_default_dir(dir, &defaults) {
+                continue;
+            }
             // Zeek's headers are noisy under -Wall: include them as system headers.
             build
                 .flag("-isystem")
@@ -61,4 +70,35 @@ fn main() {
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rustc-link-lib=static:+whole-archive=zeromq_writer_cxx");
     println!("cargo:rustc-link-lib=dylib=stdc++");
+}
+
+/// The directories the C++ compiler searches for `<...>` on its own, from
+/// `c++ -E -v` ("#include <...> search starts here:" up to "End of search
+/// list."), plus /usr/include and /usr/local/include should the compiler not
+/// say (they are the defaults of every gcc and clang on Linux).
+fn compiler_default_include_dirs(mut compiler: std::process::Command) -> Vec<PathBuf> {
+    let mut dirs = vec![
+        PathBuf::from("/usr/include"),
+        PathBuf::from("/usr/local/include"),
+    ];
+    let output = compiler
+        .args(["-x", "c++", "-E", "-v", "-"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    if let Ok(output) = output {
+        let text = String::from_utf8_lossy(&output.stderr);
+        let listed = text
+            .lines()
+            .skip_while(|l| !l.starts_with("#include <...> search starts here:"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("End of search list."))
+            .map(|l| PathBuf::from(l.trim()));
+        dirs.extend(listed);
+    }
+    dirs.iter().filter_map(|d| d.canonicalize().ok()).collect()
+}
+
+fn is_default_dir(dir: &std::path::Path, defaults: &[PathBuf]) -> bool {
+    dir.canonicalize()
+        .is_ok_and(|d| defaults.iter().any(|default| *default == d))
 }
