@@ -99,6 +99,5 @@ fn compiler_default_include_dirs(mut compiler: std::process::Command) -> Vec<Pat
 }
 
 fn is_default_dir(dir: &std::path::Path, defaults: &[PathBuf]) -> bool {
-    dir.canonicalize()
-        .is_ok_and(|d| defaults.iter().any(|default| *default == d))
+    dir.canonicalize().is_ok_and(|d| defaults.contains(&d))
 }
