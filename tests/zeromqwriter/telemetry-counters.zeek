@@ -46,13 +46,15 @@ event check()
 	{
 	local a = ZmqTelemetry::counts("zmq_tele_a");
 	local b = ZmqTelemetry::counts("zmq_tele_b");
-	local now = fmt("zmq_tele_a %s\nzmq_tele_b %s", ZmqTelemetry::describe(a),
+	local now = fmt("zmq_tele_a %s, zmq_tele_b %s", ZmqTelemetry::describe(a),
 	    ZmqTelemetry::describe(b));
 	local complete = a$sent == n_a && b$sent == n_b;
 
 	if ( ( complete && now == previous ) || current_time() > deadline )
 		{
-		print now;
+		# One line per path: print escapes a newline inside a string.
+		print fmt("zmq_tele_a %s", ZmqTelemetry::describe(a));
+		print fmt("zmq_tele_b %s", ZmqTelemetry::describe(b));
 		terminate();
 		return;
 		}
