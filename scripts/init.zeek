@@ -46,11 +46,16 @@ export {
 	## joiner" problem). Per-filter ``$config`` key: ``connect_pause``.
 	const zmq_connect_pause: int = 0 &redef;
 
-	## If positive, a writer holds its first record until a subscriber's
-	## subscription has arrived, or until this much time has passed,
-	## whichever comes first. Zero (the default) does not wait.
-	## Per-filter ``$config`` key: ``wait_for_subscribers``.
-	const wait_for_subscribers: interval = 0sec &redef;
+	## How long a new writer holds its first record, in its own thread,
+	## until a subscription for its path has arrived, so that subscribers
+	## started before Zeek lose nothing to ZeroMQ's "slow joiner" (the
+	## connection and the subscription take milliseconds to arrive, a
+	## writer's first record microseconds). In connect mode the wait
+	## also ends as soon as the subscriber's subscriptions arrived without
+	## the writer's path. With no subscriber it lasts the whole time, and
+	## the records then count as dropped ("no subscriber"). Zero does not
+	## wait. Per-filter ``$config`` key: ``wait_for_subscribers``.
+	const wait_for_subscribers: interval = 5sec &redef;
 
 	## Format of ``time`` values in the JSON messages, as
 	## :zeek:see:`LogAscii::json_timestamps` (``JSON::TS_MILLIS_UNSIGNED``

@@ -106,12 +106,18 @@ impl Channel {
     }
 
     /// Waits until a subscriber for `path` is there or `timeout` passed.
-    pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration) -> bool {
+    /// With `one_peer` (a connected socket: its one peer sends all its
+    /// subscriptions together, right after the handshake), also stops once
+    /// subscriptions arrived that do not match `path`: none will.
+    pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration, one_peer: bool) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
             self.drain_subscriptions();
             if self.has_subscriber(path) {
                 return true;
+            }
+            if one_peer && !self.topics.is_empty() {
+                return false;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {

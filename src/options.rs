@@ -123,7 +123,7 @@ impl Default for Options {
             hwm: 1000,
             linger_ms: 3000,
             connect_pause_ms: 0,
-            wait_for_subscribers: Duration::ZERO,
+            wait_for_subscribers: Duration::from_secs(5),
             json: JsonOptions::default(),
             overflow: OverflowPolicy::Drop,
             block_timeout: Duration::ZERO,

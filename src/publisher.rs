@@ -134,15 +134,17 @@ impl Publisher {
     /// Waits until a subscriber of `path` is there or `timeout` passed.
     pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration) -> bool {
         match &mut self.target {
-            Target::Connected(c) => c.wait_for_subscriber(path, timeout),
+            Target::Connected(c) => c.wait_for_subscriber(path, timeout, true),
             Target::Bound(b) => {
                 // Short turns, so that other writers can use the socket.
                 let deadline = Instant::now() + timeout;
                 loop {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    if b.channel()
-                        .wait_for_subscriber(path, left.min(Duration::from_millis(20)))
-                    {
+                    if b.channel().wait_for_subscriber(
+                        path,
+                        left.min(Duration::from_millis(20)),
+                        false,
+                    ) {
                         return true;
                     }
                     if left.is_zero() {

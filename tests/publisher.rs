@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{free_port, ipc_addr, Setup, Subscriber};
+use common::{free_port, ipc_addr, Mode, Setup, Subscriber};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use zeek_zeromq_writer::dump::{kind_from_name, OwnedRecord};
@@ -339,12 +339,85 @@ fn wait_for_subscribers_delivers_the_first_record() {
 }
 
 #[test]
+fn default_options_deliver_the_first_records() {
+    // The subscriber is up before the writer starts, and the writer has
+    // nothing but its endpoint: its first records are not lost to the
+    // slow-joiner effect (wait_for_subscribers defaults to 5 s).
+    for _ in 0..5 {
+        let sub = Subscriber::bind("tcp://127.0.0.1:*");
+        let report = Collected::default();
+        let mut w = Writer::new(kv(&[("endpoint", &sub.endpoint)]));
+        w.init_with(&report, b"conn", schema(), vec![]);
+        for n in 0..50 {
+            write(&mut w, &report, &record(n, b"early"));
+        }
+        for n in 0..50 {
+            assert_eq!(
+                String::from_utf8_lossy(&sub.recv()[1]),
+                expected_json(n, "early")
+            );
+        }
+        w.finish_with(&report);
+        assert_eq!(w.stats().sent, 50);
+    }
+}
+
+#[test]
+fn connect_wait_ends_when_the_subscriber_wants_other_paths() {
+    // The one peer of a connecting writer sends all its subscriptions at
+    // once: when they arrive without "conn", waiting longer is pointless.
+    let sub = Subscriber::start_with(
+        "tcp://127.0.0.1:*",
+        Setup {
+            mode: Mode::Bind,
+            paused: false,
+        },
+        |s| {
+            s.set_unsubscribe(b"").unwrap();
+            s.set_subscribe(b"dns").unwrap();
+        },
+    );
+    let report = Collected::default();
+    let start = Instant::now();
+    let mut w = writer(&report, "conn", &sub.endpoint, &[]);
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_secs(5), "init took {waited:?}");
+    write(&mut w, &report, &record(0, b"unwanted"));
+    w.finish_with(&report);
+    let s = w.stats();
+    assert_eq!((s.sent, s.dropped_no_subscriber), (0, 1));
+}
+
+#[test]
+fn wait_for_subscribers_is_bounded_when_nobody_listens() {
+    let port = free_port();
+    let report = Collected::default();
+    let mut w = Writer::new(kv(&[
+        ("endpoint", &format!("tcp://127.0.0.1:{port}")),
+        ("wait_for_subscribers", "0.3"),
+    ]));
+    let start = Instant::now();
+    w.init_with(&report, b"conn", schema(), vec![]);
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+        "init took {waited:?}"
+    );
+    write(&mut w, &report, &record(0, b"lost"));
+    w.finish_with(&report);
+    assert_eq!(w.stats().dropped_no_subscriber, 1);
+}
+
+#[test]
 fn finish_returns_within_linger_when_nobody_listens() {
     // A port nobody listens on, default linger (3 s): nothing was ever
     // subscribed, so nothing is queued and finish does not wait.
     let port = free_port();
     let report = Collected::default();
-    let mut w = Writer::new(kv(&[("endpoint", &format!("tcp://127.0.0.1:{port}"))]));
+    let mut w = Writer::new(kv(&[
+        ("endpoint", &format!("tcp://127.0.0.1:{port}")),
+        ("wait_for_subscribers", "0"),
+    ]));
     w.init_with(&report, b"conn", schema(), vec![]);
     assert!(w.is_active());
     for n in 0..10 {

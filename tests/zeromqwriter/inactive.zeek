@@ -41,8 +41,8 @@ event zeek_init() &priority=-10
 	check(LogZeroMQ::zmq_hwm == 1000, "zmq_hwm defaults to 1000");
 	check(LogZeroMQ::zmq_linger == 3000, "zmq_linger defaults to 3000");
 	check(LogZeroMQ::zmq_connect_pause == 0, "zmq_connect_pause defaults to 0");
-	check(LogZeroMQ::wait_for_subscribers == 0sec,
-	    "wait_for_subscribers defaults to 0 sec");
+	check(LogZeroMQ::wait_for_subscribers == 5sec,
+	    "wait_for_subscribers defaults to 5 sec");
 	check(LogZeroMQ::json_timestamps == JSON::TS_EPOCH,
 	    "json_timestamps defaults to JSON::TS_EPOCH");
 	check(! LogZeroMQ::json_include_unset_fields,
