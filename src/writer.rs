@@ -202,12 +202,13 @@ impl Writer {
             }
         }
         self.stats.dropped += 1;
-        self.report_drops(report, false);
     }
 
     /// Warns about drops not yet reported, at most once per
-    /// `drop_report_interval` (or now, when `finishing`).
-    fn report_drops(&mut self, report: &dyn Report, finishing: bool) {
+    /// `drop_report_interval`. Called from `heartbeat` only, so that the
+    /// per-record path does no reporting; the totals at `finish` cover drops
+    /// no heartbeat reported.
+    fn report_drops(&mut self, report: &dyn Report) {
         let State::Active(active) = &self.state else {
             return;
         };
@@ -219,7 +220,7 @@ impl Writer {
         let due = self
             .last_drop_report
             .is_none_or(|t| now.duration_since(t) >= active.opts.drop_report_interval);
-        if !due && !finishing {
+        if !due {
             return;
         }
         let o = &active.opts;
@@ -247,7 +248,7 @@ impl Writer {
                 report.warning(&msg);
             }
         }
-        self.report_drops(report, false);
+        self.report_drops(report);
     }
 
     /// `DoFinish`: reports what is left to report, then closes the socket

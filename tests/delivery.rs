@@ -99,15 +99,18 @@ fn drop_policy_counts_every_record_exactly() {
     assert!(got.windows(2).all(|p| p[0] < p[1]), "out of order");
     assert_eq!(got[0], 0);
     assert!(sub.nothing_more_within(300));
+    w.heartbeat_with(&report);
+    w.heartbeat_with(&report);
     w.finish_with(&report);
-    // One warning when the drops began (the interval is 1 min), and the
-    // totals at the end.
+    // One warning at the first heartbeat after the drops began (the
+    // interval is 1 min: none at the second), and the totals at the end.
     let msgs = report.take();
     assert_eq!(msgs.len(), 2, "{msgs:?}");
     assert_eq!(msgs[0].0, Level::Warning);
-    assert!(msgs[0]
-        .1
-        .starts_with("dropped 1 records since the last report"));
+    assert!(msgs[0].1.starts_with(&format!(
+        "dropped {} records since the last report",
+        s.dropped
+    )));
     assert!(msgs[0].1.contains("LogZeroMQ::zmq_hwm = 10"));
     assert_eq!(msgs[1].0, Level::Info);
     assert!(
@@ -137,6 +140,9 @@ fn drop_reports_come_once_per_interval() {
     let mut warnings = 0;
     while start.elapsed() < Duration::from_millis(1000) {
         write(&mut w, &report, &rec);
+        // Zeek's heartbeats come about once a second; here after every
+        // record, so that only the interval limits the reports.
+        w.heartbeat_with(&report);
         warnings += report
             .take()
             .iter()
@@ -231,19 +237,22 @@ fn block_timeout_bounds_the_wait() {
 fn no_subscriber_is_a_counted_drop() {
     let port = free_port();
     let report = Collected::default();
-    let mut w = Writer::new(vec![(
-        "endpoint".to_string(),
-        format!("tcp://127.0.0.1:{port}"),
-    )]);
+    let mut w = Writer::new(vec![
+        ("endpoint".to_string(), format!("tcp://127.0.0.1:{port}")),
+        // Nobody listens: waiting would only make the test slower.
+        ("wait_for_subscribers".to_string(), "0".to_string()),
+    ]);
     w.init_with(&report, b"conn", schema(), vec![]);
     for n in 0..5 {
         write(&mut w, &report, &record(n, 1));
     }
     let s = w.stats();
     assert_eq!((s.sent, s.dropped_no_subscriber), (0, 5), "{s:?}");
+    assert!(report.take().is_empty(), "reported outside a heartbeat");
+    w.heartbeat_with(&report);
     let msgs = report.take();
     assert_eq!(msgs.len(), 1, "{msgs:?}");
-    assert!(msgs[0].1.contains("1 with no subscriber"), "{msgs:?}");
+    assert!(msgs[0].1.contains("5 with no subscriber"), "{msgs:?}");
     w.finish_with(&report);
 }
 
