@@ -1,0 +1,12 @@
+# @TEST-REQUIRES: which zeek
+# @TEST-DOC: The original plugin's README example with excluded_log_ids (Conn::LOG, DNS::LOG), verbatim in a file named local.bro (only the endpoint filled in): every log but conn is published, byte-identical to the JSON logs; conn is not.
+# @TEST-PORT: ZMQ_PORT
+#
+# @TEST-EXEC: sed "s|tcp://localhost:12345|tcp://127.0.0.1:${ZMQ_PORT%/tcp}|" $FILES/original-readme/excluded-log-ids.bro >local.bro
+# @TEST-EXEC: btest-bg-run sub $PYTHON $SCRIPTS/zmq-sub.py --bind tcp://127.0.0.1:${ZMQ_PORT%/tcp} --out ../received.jsonl --ready ../sub.ready --until-file ../zeek.done --deadline 60
+# @TEST-EXEC: $SCRIPTS/wait-for-file sub.ready 30 sub
+# @TEST-EXEC: zeek -C -r $TRACES/get.trace ./local.bro LogAscii::use_json=T >zeek.out 2>zeek.err || { touch zeek.done; false; }
+# @TEST-EXEC: touch zeek.done && btest-bg-wait 30
+# @TEST-EXEC: test -s conn.log
+# @TEST-EXEC: $PYTHON $SCRIPTS/compare-json-logs.py received.jsonl --paths http,files,packet_filter --unpublished conn
+# @TEST-EXEC: test ! -s zeek.err || { cat zeek.err >&2; false; }
