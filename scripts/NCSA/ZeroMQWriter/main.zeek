@@ -28,6 +28,10 @@
 
 module LogZeroMQ;
 
+# Two copies of this file may load: the plugin's own (@load NCSA/ZeroMQWriter)
+# and a zkg package's copy (@load packages). The first one counts.
+@ifndef ( stream_selected )
+
 # Whether a stream passes send_logs and excluded_log_ids.
 function stream_selected(stream_id: Log::ID): bool
 	{
@@ -82,3 +86,5 @@ event zeek_init() &priority=-5
 			    stream_id));
 		}
 	}
+
+@endif
