@@ -1,14 +1,19 @@
 // See ZeroMQWriter.h. This file only moves data between Zeek's types and the
 // bridge types; every decision (options, JSON, sockets) is made in Rust.
 //
-// Zeek API notes (identical in v7.0.x and v8.0.x unless stated):
+// Zeek API notes (identical in v7.0.x, v8.0.x and v8.2.x unless stated; 8.2.2's
+// WriterBackend.h is byte for byte 8.0.10's):
 // - WriterBackend(WriterFrontend*): 8.0.2+ adds a defaulted second
 //   parameter `send_heartbeats = true`, so the one-argument call fits all.
 // - DoHeartbeat is pure virtual up to 8.0.1 and defaulted later; we
 //   override it everywhere.
-// - threading::Value / Field member names are the same in 7.0 and 8.0 (only
-//   the position of Value::present moved), so no version #if is needed.
-// - ODesc::Size() is new in 8.0, where Len() is deprecated: the one #if.
+// - threading::Value / Field member names are the same in 7.0, 8.0 and 8.2
+//   (members moved, and 8.1 added Value::truncated, which no writer reads:
+//   Zeek sets it when a value was shortened to Log::default_max_* before it
+//   reaches DoWrite, and its JSON does not show it), so no version #if is
+//   needed.
+// - ODesc::Size() is new in 8.0, where Len() is deprecated (8.1 removed
+//   it): the one #if.
 // - MsgThread::Error/Warning/Info(const char*) are public and non-const.
 // - TransportProto and IPFamily live in the global namespace.
 // - Telemetry: telemetry_mgr->CounterFamily(prefix, name, {label names},

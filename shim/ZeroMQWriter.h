@@ -2,8 +2,8 @@
 // the Rust `Writer` (src/bridge.rs) and implements the `Host` callbacks Rust
 // uses to report through Zeek.
 //
-// Checked against the headers of Zeek v7.0.x and v8.0.x: the API used here
-// is the same in both (see the notes in ZeroMQWriter.cc).
+// Checked against the headers of Zeek v7.0.x, v8.0.x and v8.2.x: the API
+// used here is the same in all (see the notes in ZeroMQWriter.cc).
 #pragma once
 
 #include <memory>
