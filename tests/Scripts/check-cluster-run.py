@@ -3,6 +3,7 @@
 
 Usage: check-cluster-run.py RECEIVED --loggers L1,L2 --others N1,N2,...
            [--require PATH,...] [--unpublished PATH,...] [--spread PATH]
+           [--plugin-dir DIR]
 
 RECEIVED is what one zmq-sub.py subscriber received from all loggers. Each
 node ran in a directory named after it, with its stdout in "out" and its
@@ -26,6 +27,10 @@ there. Checked:
 - --spread PATH: each logger printed "published PATH N" with N > 0, and the
   Ns add up to the records received for PATH: both loggers published a share
   of PATH's records.
+- --plugin-dir DIR: each node printed "zeromq-writer-script PATH" lines
+  (Files/zmq-zeekctl/node-report.zeek), at least one, all in DIR: every node
+  loaded the plugin's scripts from the plugin installed in DIR, and from no
+  other copy of it.
 
 Exits 0 if all holds, 1 with a description of each problem (on stderr, and
 appended to $TEST_DIAGNOSTICS when btest sets it) if not.
@@ -148,6 +153,18 @@ def node_output(node, problems):
     return out, err
 
 
+def check_plugin_dir(node, out, plugin_dir, problems):
+    scripts = re.findall(r"^zeromq-writer-script (.*)$", out, re.M)
+    if not scripts:
+        problems.append(f"{node}: printed no 'zeromq-writer-script PATH' line: did it load "
+                        f"the plugin's scripts?")
+    top = os.path.join(os.path.realpath(plugin_dir), "")
+    elsewhere = [s for s in scripts if not os.path.realpath(s).startswith(top)]
+    if elsewhere:
+        problems.append(f"{node}: loaded plugin scripts from outside {plugin_dir}: "
+                        + ", ".join(elsewhere[:5]))
+
+
 def check_nodes(args, received, problems):
     published = {}
     for node in args.loggers + args.others:
@@ -169,6 +186,9 @@ def check_nodes(args, received, problems):
         elif node in args.loggers and int(counts[-1]) == 0:
             problems.append(f"{node}: has no ZeroMQ writer counters: the logger "
                             f"constructed no ZeroMQ writer")
+
+        if args.plugin_dir:
+            check_plugin_dir(node, out, args.plugin_dir, problems)
 
         if args.spread and node in args.loggers:
             m = re.findall(rf"^published {re.escape(args.spread)} (\d+)$", out, re.M)
@@ -202,6 +222,8 @@ def main():
     p.add_argument("--unpublished", default=[], type=split_list,
                    help="comma-separated paths written to disk only")
     p.add_argument("--spread", help="path whose records both loggers must share")
+    p.add_argument("--plugin-dir",
+                   help="directory of the installed plugin every node must have loaded")
     args = p.parse_args()
 
     problems = []
