@@ -1,6 +1,7 @@
 //! Compiles the C++ side of the cxx bridge and, when built for Zeek, the shim.
 //!
-//! - Always: the bridge's generated C++ (it needs only `shim/host.h`), so
+//! - Always: the bridges' generated C++ (`src/record.rs`, the types shared
+//!   with C++, and `src/bridge.rs`; they need only `shim/host.h`), so
 //!   `cargo test` links and exercises the real FFI types without Zeek.
 //! - With `ZEEK_INCLUDE_DIRS` set (colon-separated, done by CMake through
 //!   `configure`): also `shim/*.cc`, compiled with Zeek's headers and flags
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    println!("cargo:rerun-if-changed=src/record.rs");
     println!("cargo:rerun-if-changed=src/bridge.rs");
     println!("cargo:rerun-if-changed=shim");
     println!("cargo:rerun-if-env-changed=ZEEK_INCLUDE_DIRS");
@@ -26,7 +28,9 @@ fn main() {
         .unwrap_or_default();
     let std = env::var("ZEEK_CXX_STD").unwrap_or_else(|_| "c++20".to_string());
 
-    let mut build = cxx_build::bridge("src/bridge.rs");
+    // The record model's types (`src/record.rs`), then the FFI module that
+    // reuses them.
+    let mut build = cxx_build::bridges(["src/record.rs", "src/bridge.rs"]);
     build
         .cargo_metadata(false)
         .include(&manifest)

@@ -5,7 +5,7 @@
 //! here catches panics: a panic never unwinds into C++, it becomes an `Error`
 //! for that writer and the writer stops publishing.
 //!
-//! Values cross the boundary as a flat, pre-order list of [`ffi::Slot`]s that
+//! Values cross the boundary as a flat, pre-order list of [`Slot`]s that
 //! the shim fills from `threading::Value`s into a buffer it reuses: one bridge
 //! call per record, no per-field calls, no string copies (a slot points at
 //! Zeek's bytes, valid for the duration of the call).
@@ -16,64 +16,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 #[cxx::bridge(namespace = "zeromq_writer")]
 pub mod ffi {
-    /// The type of one value, mapped by the shim from `zeek::TypeTag`.
-    #[derive(Debug)]
-    #[repr(u8)]
-    enum Kind {
-        Bool,
-        Int,
-        Count,
-        Double,
-        Time,
-        Interval,
-        Port,
-        Addr,
-        Subnet,
-        String,
-        Enum,
-        File,
-        Func,
-        /// A set (`TYPE_TABLE`): `n` element slots follow.
-        Set,
-        /// A vector: `n` element slots follow (a hole is a non-present slot).
-        Vector,
-        /// Any other type tag; encoded as JSON `null`.
-        Other,
-    }
-
-    /// One value. Which members carry data depends on `kind`:
-    /// - Bool, Int, Count: `a` (Int as the two's complement bits).
-    /// - Double, Time, Interval: `a` = the IEEE-754 bits of the seconds.
-    /// - Port: `a` = port number, `aux` = 0 unknown, 1 tcp, 2 udp, 3 icmp.
-    /// - Addr: `aux` = 4 or 6; `a` and `b` = the 16 bytes of `in6` (for IPv4
-    ///   the 4 bytes of `in4` first), copied with memcpy in memory order.
-    /// - Subnet: as Addr for the prefix, `n` = length in IPv6 bits.
-    /// - String, Enum, File, Func: `data`/`len` = address and length of the
-    ///   raw bytes (not NUL-terminated).
-    /// - Set, Vector: `n` = number of element slots that follow.
-    #[derive(Clone, Copy, Debug)]
-    struct Slot {
-        kind: Kind,
-        present: bool,
-        aux: u8,
-        n: u32,
-        a: u64,
-        b: u64,
-        data: usize,
-        len: usize,
-    }
-
-    /// One field of the log's schema, as `DoInit` receives it.
-    #[derive(Clone, Debug)]
-    struct FieldSpec {
-        /// Flattened name, e.g. `id.orig_h`.
-        name: String,
-        kind: Kind,
-        /// Element type of a set or vector, else `Kind::Other`.
-        sub: Kind,
-        optional: bool,
-    }
-
     /// A key/value string pair: a script option (`LogZeroMQ::zmq_hwm` ->
     /// "1000", rendered as Zeek prints the value) or a `$config` entry.
     #[derive(Clone, Debug)]
@@ -142,6 +84,13 @@ pub mod ffi {
         fn version_patch() -> i32;
     }
 
+    // The record model's types, declared in `crate::record`'s own bridge.
+    extern "C++" {
+        include!("zeek-zeromq-writer/src/record.rs.h");
+        type Slot = crate::record::Slot;
+        type FieldSpec = crate::record::FieldSpec;
+    }
+
     unsafe extern "C++" {
         include!("shim/host.h");
 
@@ -154,23 +103,8 @@ pub mod ffi {
     }
 }
 
-pub use ffi::{Counts, FieldSpec, KeyValue, Kind, Slot};
-
-impl Slot {
-    /// A slot of `kind` with no value data yet.
-    pub fn new(kind: Kind, present: bool) -> Slot {
-        Slot {
-            kind,
-            present,
-            aux: 0,
-            n: 0,
-            a: 0,
-            b: 0,
-            data: 0,
-            len: 0,
-        }
-    }
-}
+use crate::record::{FieldSpec, Slot};
+pub use ffi::{Counts, KeyValue};
 
 /// Adapts the C++ host to the [`Report`] trait the core uses.
 struct HostReport<'a>(&'a ffi::Host);

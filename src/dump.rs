@@ -3,9 +3,9 @@
 //! slot lists the shim builds from `threading::Value`s. Used by the tests and
 //! benchmarks to drive the real entry points without Zeek.
 
-use crate::bridge::{FieldSpec, Kind, Slot};
-use crate::encoder::pack_addr;
+use crate::record::{FieldSpec, Kind, Proto, Slot};
 use serde_json::Value as Json;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 /// Where the conformance corpus is: `$ZEEK_CORPUS`, else
@@ -32,28 +32,6 @@ pub fn corpus_dir() -> Option<PathBuf> {
     }
 }
 
-/// Maps a Zeek type name (`count`, `table`, ...) to a slot kind.
-pub fn kind_from_name(name: &str) -> Kind {
-    match name {
-        "bool" => Kind::Bool,
-        "int" => Kind::Int,
-        "count" => Kind::Count,
-        "double" => Kind::Double,
-        "time" => Kind::Time,
-        "interval" => Kind::Interval,
-        "port" => Kind::Port,
-        "addr" => Kind::Addr,
-        "subnet" => Kind::Subnet,
-        "string" => Kind::String,
-        "enum" => Kind::Enum,
-        "file" => Kind::File,
-        "func" => Kind::Func,
-        "table" | "set" => Kind::Set,
-        "vector" => Kind::Vector,
-        _ => Kind::Other,
-    }
-}
-
 /// A dump's first line: the path and the schema.
 pub fn parse_schema(line: &str) -> Result<(String, Vec<FieldSpec>), String> {
     let j: Json = serde_json::from_str(line).map_err(|e| format!("schema: {e}"))?;
@@ -62,11 +40,13 @@ pub fn parse_schema(line: &str) -> Result<(String, Vec<FieldSpec>), String> {
         .as_array()
         .ok_or("schema: no fields")?
         .iter()
-        .map(|f| FieldSpec {
-            name: f["name"].as_str().unwrap_or_default().to_string(),
-            kind: kind_from_name(f["type"].as_str().unwrap_or_default()),
-            sub: kind_from_name(f["subtype"].as_str().unwrap_or_default()),
-            optional: f["optional"].as_bool().unwrap_or(false),
+        .map(|f| {
+            FieldSpec::new(
+                f["name"].as_str().unwrap_or_default(),
+                Kind::from_zeek_name(f["type"].as_str().unwrap_or_default()),
+                Kind::from_zeek_name(f["subtype"].as_str().unwrap_or_default()),
+                f["optional"].as_bool().unwrap_or(false),
+            )
         })
         .collect();
     Ok((path, fields))
@@ -77,9 +57,6 @@ pub struct OwnedRecord {
     pub slots: Vec<Slot>,
     _bytes: Vec<Box<[u8]>>,
 }
-
-// The slots only point into `_bytes`, which the record owns and never mutates.
-unsafe impl Send for OwnedRecord {}
 
 impl OwnedRecord {
     /// Builds a record from typed values (`None` = not present).
@@ -94,80 +71,70 @@ impl OwnedRecord {
         Ok(rec)
     }
 
+    /// Appends the slot(s) of one value: `null`, or `{"t": TYPE, "v": X}`.
     fn push(&mut self, v: &Json) -> Result<(), String> {
-        let mut slot = Slot::new(Kind::Other, false);
         if v.is_null() {
-            self.slots.push(slot);
+            self.slots.push(Slot::unset(Kind::Other));
             return Ok(());
         }
         let t = v["t"].as_str().ok_or("value without type")?;
         let x = &v["v"];
-        slot.kind = kind_from_name(t);
-        slot.present = true;
+        let kind = Kind::from_zeek_name(t);
         let bad = || format!("bad {t} value {x}");
-        match slot.kind {
-            Kind::Bool => slot.a = x.as_bool().ok_or_else(bad)? as u64,
-            Kind::Int => {
-                slot.a = x
-                    .as_str()
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .ok_or_else(bad)? as u64
-            }
-            Kind::Count => slot.a = x.as_str().and_then(|s| s.parse().ok()).ok_or_else(bad)?,
+        let number = || x.as_str().ok_or_else(bad);
+        let slot = match kind {
+            Kind::Bool => Slot::from_bool(x.as_bool().ok_or_else(bad)?),
+            Kind::Int => Slot::from_int(number()?.parse().map_err(|_| bad())?),
+            Kind::Count => Slot::from_count(number()?.parse().map_err(|_| bad())?),
             Kind::Double | Kind::Time | Kind::Interval => {
-                slot.a = x
-                    .as_str()
-                    .and_then(|s| u64::from_str_radix(s, 16).ok())
-                    .ok_or_else(bad)?
+                let bits = u64::from_str_radix(number()?, 16).map_err(|_| bad())?;
+                Slot::from_seconds(kind, f64::from_bits(bits))
             }
             Kind::Port => {
-                slot.a = x["port"].as_u64().ok_or_else(bad)?;
-                slot.aux = match x["proto"].as_str() {
-                    Some("tcp") => 1,
-                    Some("udp") => 2,
-                    Some("icmp") => 3,
-                    _ => 0,
+                let proto = match x["proto"].as_str() {
+                    Some("tcp") => Proto::Tcp,
+                    Some("udp") => Proto::Udp,
+                    Some("icmp") => Proto::Icmp,
+                    _ => Proto::Unknown,
                 };
+                Slot::from_port(x["port"].as_u64().ok_or_else(bad)?, proto)
             }
-            Kind::Addr => set_addr(&mut slot, x.as_str().ok_or_else(bad)?)?,
-            Kind::Subnet => {
-                set_addr(&mut slot, x["prefix"].as_str().ok_or_else(bad)?)?;
-                slot.n = x["len"].as_u64().ok_or_else(bad)? as u32;
-            }
+            Kind::Addr => Slot::from_addr(addr(x.as_str().ok_or_else(bad)?)?),
+            Kind::Subnet => Slot::from_subnet_ipv6_bits(
+                addr(x["prefix"].as_str().ok_or_else(bad)?)?,
+                x["len"].as_u64().ok_or_else(bad)? as u32,
+            ),
             Kind::String | Kind::Enum | Kind::File | Kind::Func => {
                 let bytes: Box<[u8]> = hex(x.as_str().ok_or_else(bad)?)?.into();
-                slot.data = bytes.as_ptr() as usize;
-                slot.len = bytes.len();
+                // The box's bytes stay where they are while `_bytes` holds it.
+                let slot = Slot::from_bytes(kind, &bytes);
                 self._bytes.push(bytes);
+                slot
             }
             Kind::Set | Kind::Vector => {
                 let elems = x.as_array().ok_or_else(bad)?;
-                slot.n = elems.len() as u32;
-                self.slots.push(slot);
-                for e in elems {
-                    self.push(e)?;
-                }
-                return Ok(());
+                self.slots.push(Slot::container(kind, elems.len() as u32));
+                return elems.iter().try_for_each(|e| self.push(e));
             }
-            _ => {}
-        }
+            _ => Slot::no_data(kind),
+        };
         self.slots.push(slot);
         Ok(())
     }
 }
 
-fn set_addr(slot: &mut Slot, s: &str) -> Result<(), String> {
-    let (fam, digits) = s.split_once(':').ok_or_else(|| format!("bad addr {s}"))?;
+/// An address in the dump's form: `4:` and 8 hex digits, or `6:` and 32.
+fn addr(s: &str) -> Result<IpAddr, String> {
+    let bad = || format!("bad addr {s}");
+    let (family, digits) = s.split_once(':').ok_or_else(bad)?;
     let raw = hex(digits)?;
-    let mut bytes = [0u8; 16];
-    match (fam, raw.len()) {
-        ("4", 4) => slot.aux = 4,
-        ("6", 16) => slot.aux = 6,
-        _ => return Err(format!("bad addr {s}")),
+    match (family, raw.len()) {
+        ("4", 4) => Ok(IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))),
+        ("6", 16) => Ok(IpAddr::V6(Ipv6Addr::from(
+            <[u8; 16]>::try_from(raw).expect("16 bytes"),
+        ))),
+        _ => Err(bad()),
     }
-    bytes[..raw.len()].copy_from_slice(&raw);
-    (slot.a, slot.b) = pack_addr(&bytes);
-    Ok(())
 }
 
 /// Decodes lowercase or uppercase hex.

@@ -20,9 +20,10 @@ pub mod keys;
 pub mod logfile;
 pub mod options;
 pub mod publisher;
+pub mod record;
 pub mod report;
 pub mod tsv;
 pub mod writer;
 
-pub use bridge::{FieldSpec, KeyValue, Kind, Slot};
+pub use record::{FieldSpec, Kind, Slot};
 pub use writer::Writer;

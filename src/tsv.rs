@@ -28,10 +28,10 @@
 //! and intervals are written with (at most) 6 decimals, times with exactly 6;
 //! a port's protocol is not written (JSON does not show it either).
 
-use crate::bridge::{FieldSpec, Kind, Slot};
-use crate::dump::kind_from_name;
-use crate::encoder::{pack_addr, EncodeError, Encoder};
+use crate::encoder::{EncodeError, Encoder};
+use crate::record::{FieldSpec, Kind, Proto, Slot};
 use std::net::IpAddr;
+use std::ops::Range;
 
 /// What one line was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,12 +81,11 @@ impl Default for TsvParser {
 pub struct TsvRecord {
     slots: Vec<Slot>,
     bytes: Vec<u8>,
-    /// Slots whose `data` is an offset into `bytes` until `fix_pointers`.
-    strings: Vec<usize>,
+    /// The string slots (by index) and their bytes' place in `bytes`: they
+    /// point into it only once `bytes` is complete (`fix_pointers`), as it
+    /// may move while it grows.
+    strings: Vec<(usize, Range<usize>)>,
 }
-
-// The slots only point into `bytes`, which the record owns.
-unsafe impl Send for TsvRecord {}
 
 impl TsvRecord {
     /// The record's slots; string slots point into this record.
@@ -108,19 +107,11 @@ impl TsvRecord {
     }
 
     fn fix_pointers(&mut self) {
-        let base = self.bytes.as_ptr() as usize;
-        for &i in &self.strings {
-            if self.slots[i].len > 0 {
-                self.slots[i].data += base;
-            } else {
-                self.slots[i].data = 0;
-            }
+        for (i, range) in &self.strings {
+            let slot = &mut self.slots[*i];
+            *slot = Slot::from_bytes(slot.kind, &self.bytes[range.clone()]);
         }
     }
-}
-
-fn slot(kind: Kind, present: bool) -> Slot {
-    Slot::new(kind, present)
 }
 
 /// Splits `s` at every occurrence of `sep` (non-empty).
@@ -208,11 +199,11 @@ fn text(s: &[u8]) -> String {
 /// `vector[interval]`) as the kind and element kind of a field.
 pub fn field_kind(type_name: &str) -> (Kind, Kind) {
     if let Some(open) = type_name.find('[') {
-        let outer = kind_from_name(&type_name[..open]);
+        let outer = Kind::from_zeek_name(&type_name[..open]);
         let inner = type_name[open + 1..].trim_end_matches(']');
-        (outer, kind_from_name(inner))
+        (outer, Kind::from_zeek_name(inner))
     } else {
-        (kind_from_name(type_name), Kind::Other)
+        (Kind::from_zeek_name(type_name), Kind::Other)
     }
 }
 
@@ -248,12 +239,7 @@ impl TsvParser {
             .zip(&self.types)
             .map(|(name, ty)| {
                 let (kind, sub) = field_kind(ty);
-                FieldSpec {
-                    name: name.clone(),
-                    kind,
-                    sub,
-                    optional: true,
-                }
+                FieldSpec::new(name.clone(), kind, sub, true)
             })
             .collect();
         self.fields_current = true;
@@ -359,131 +345,72 @@ impl TsvParser {
     /// Appends the slot(s) for one top-level value.
     fn value(&self, kind: Kind, sub: Kind, v: &[u8], rec: &mut TsvRecord) -> Result<(), String> {
         if v == self.unset_field.as_slice() {
-            rec.slots.push(slot(kind, false));
+            rec.slots.push(Slot::unset(kind));
             return Ok(());
         }
         if kind == Kind::Set || kind == Kind::Vector {
             let at = rec.slots.len();
-            rec.slots.push(slot(kind, true));
+            rec.slots.push(Slot::container(kind, 0));
             if v == self.empty_field.as_slice() {
                 return Ok(());
             }
             let mut n = 0;
             for e in split(v, &self.set_separator) {
                 if e == self.unset_field.as_slice() {
-                    rec.slots.push(slot(sub, false));
+                    rec.slots.push(Slot::unset(sub));
                 } else {
                     self.scalar(sub, e, rec)?;
                 }
                 n += 1;
             }
-            rec.slots[at].n = n;
+            rec.slots[at] = Slot::container(kind, n);
             return Ok(());
         }
         self.scalar(kind, v, rec)
     }
 
     fn scalar(&self, kind: Kind, v: &[u8], rec: &mut TsvRecord) -> Result<(), String> {
-        let mut s = slot(kind, true);
-        let bad = || format!("bad {} value \"{}\"", kind_name(kind), text(v));
-        match kind {
-            Kind::Bool => {
-                s.a = match v {
-                    b"T" => 1,
-                    b"F" => 0,
-                    _ => return Err(bad()),
-                }
-            }
-            Kind::Int => {
-                s.a = std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|t| t.parse::<i64>().ok())
-                    .ok_or_else(bad)? as u64
-            }
-            Kind::Count | Kind::Port => {
-                s.a = std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|t| t.parse::<u64>().ok())
-                    .ok_or_else(bad)?
-            }
+        let bad = || format!("bad {} value \"{}\"", kind.zeek_name(), text(v));
+        let parsed = || std::str::from_utf8(v).ok().ok_or_else(bad);
+        let slot = match kind {
+            Kind::Bool => Slot::from_bool(match v {
+                b"T" => true,
+                b"F" => false,
+                _ => return Err(bad()),
+            }),
+            Kind::Int => Slot::from_int(parsed()?.parse().map_err(|_| bad())?),
+            Kind::Count => Slot::from_count(parsed()?.parse().map_err(|_| bad())?),
+            // The ASCII writer does not write a port's protocol.
+            Kind::Port => Slot::from_port(parsed()?.parse().map_err(|_| bad())?, Proto::Unknown),
             Kind::Double | Kind::Time | Kind::Interval => {
-                s.a = std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|t| t.parse::<f64>().ok())
-                    .ok_or_else(bad)?
-                    .to_bits()
+                Slot::from_seconds(kind, parsed()?.parse().map_err(|_| bad())?)
             }
-            Kind::Addr => {
-                let ip: IpAddr = std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|t| t.parse().ok())
-                    .ok_or_else(bad)?;
-                set_addr(&mut s, ip);
-            }
+            Kind::Addr => Slot::from_addr(parsed()?.parse().map_err(|_| bad())?),
             Kind::Subnet => {
-                let (ip, len) = std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|t| t.split_once('/'))
+                let (ip, len) = parsed()?
+                    .split_once('/')
                     .and_then(|(a, l)| Some((a.parse::<IpAddr>().ok()?, l.parse::<u32>().ok()?)))
                     .ok_or_else(bad)?;
                 let max = if ip.is_ipv4() { 32 } else { 128 };
                 if len > max {
                     return Err(bad());
                 }
-                set_addr(&mut s, ip);
-                // Zeek counts a subnet's length in IPv6 bits.
-                s.n = if ip.is_ipv4() { len + 96 } else { len };
+                Slot::from_subnet(ip, len)
             }
             Kind::String | Kind::Enum | Kind::File | Kind::Func => {
                 let start = rec.bytes.len();
                 if v != self.empty_field.as_slice() {
                     unescape_into(v, &mut rec.bytes);
                 }
-                s.data = start;
-                s.len = rec.bytes.len() - start;
-                rec.strings.push(rec.slots.len());
+                rec.strings.push((rec.slots.len(), start..rec.bytes.len()));
+                // Points at its bytes once they are all there (`fix_pointers`).
+                Slot::from_bytes(kind, &[])
             }
             // Written as JSON null by the encoder, whatever the TSV holds.
-            _ => {}
-        }
-        rec.slots.push(s);
+            _ => Slot::no_data(kind),
+        };
+        rec.slots.push(slot);
         Ok(())
-    }
-}
-
-fn set_addr(s: &mut Slot, ip: IpAddr) {
-    let mut bytes = [0u8; 16];
-    match ip {
-        IpAddr::V4(v4) => {
-            s.aux = 4;
-            bytes[..4].copy_from_slice(&v4.octets());
-        }
-        IpAddr::V6(v6) => {
-            s.aux = 6;
-            bytes = v6.octets();
-        }
-    }
-    (s.a, s.b) = pack_addr(&bytes);
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Bool => "bool",
-        Kind::Int => "int",
-        Kind::Count => "count",
-        Kind::Double => "double",
-        Kind::Time => "time",
-        Kind::Interval => "interval",
-        Kind::Port => "port",
-        Kind::Addr => "addr",
-        Kind::Subnet => "subnet",
-        Kind::String => "string",
-        Kind::Enum => "enum",
-        Kind::File => "file",
-        Kind::Func => "func",
-        Kind::Set => "set",
-        Kind::Vector => "vector",
-        _ => "other",
     }
 }
 

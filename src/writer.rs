@@ -2,13 +2,14 @@
 //! publisher, with the counters and the drop reports. The bridge calls these
 //! methods from the writer's own thread.
 
-use crate::bridge::{Counts, FieldSpec, Slot};
+use crate::bridge::Counts;
 use crate::channel::Sent;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
 use crate::frames::FramePool;
 use crate::options::{self, Options, OverflowPolicy};
 use crate::publisher::Publisher;
+use crate::record::{FieldSpec, Slot};
 use crate::report::Report;
 use std::time::Instant;
 

@@ -8,16 +8,16 @@ use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use zeek_zeromq_writer::dump::{kind_from_name, OwnedRecord};
+use zeek_zeromq_writer::dump::OwnedRecord;
 use zeek_zeromq_writer::keys::{self, to_z85};
 use zeek_zeromq_writer::report::{Collected, Level};
-use zeek_zeromq_writer::{FieldSpec, Writer};
+use zeek_zeromq_writer::{FieldSpec, Kind, Writer};
 
 fn schema() -> Vec<FieldSpec> {
     vec![FieldSpec {
         name: "n".into(),
-        kind: kind_from_name("count"),
-        sub: kind_from_name(""),
+        kind: Kind::from_zeek_name("count"),
+        sub: Kind::from_zeek_name(""),
         optional: false,
     }]
 }

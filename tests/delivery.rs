@@ -8,22 +8,22 @@ use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zeek_zeromq_writer::dump::{kind_from_name, OwnedRecord};
+use zeek_zeromq_writer::dump::OwnedRecord;
 use zeek_zeromq_writer::report::{Collected, Level};
-use zeek_zeromq_writer::{FieldSpec, Writer};
+use zeek_zeromq_writer::{FieldSpec, Kind, Writer};
 
 fn schema() -> Vec<FieldSpec> {
     vec![
         FieldSpec {
             name: "n".into(),
-            kind: kind_from_name("count"),
-            sub: kind_from_name(""),
+            kind: Kind::from_zeek_name("count"),
+            sub: Kind::from_zeek_name(""),
             optional: false,
         },
         FieldSpec {
             name: "pad".into(),
-            kind: kind_from_name("string"),
-            sub: kind_from_name(""),
+            kind: Kind::from_zeek_name("string"),
+            sub: Kind::from_zeek_name(""),
             optional: false,
         },
     ]

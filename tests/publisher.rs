@@ -7,15 +7,15 @@ mod common;
 use common::{free_port, ipc_addr, Mode, Setup, Subscriber};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use zeek_zeromq_writer::dump::{kind_from_name, OwnedRecord};
+use zeek_zeromq_writer::dump::OwnedRecord;
 use zeek_zeromq_writer::report::{Collected, Level};
 use zeek_zeromq_writer::{FieldSpec, Kind, Writer};
 
 fn field(name: &str, ty: &str, sub: &str) -> FieldSpec {
     FieldSpec {
         name: name.into(),
-        kind: kind_from_name(ty),
-        sub: kind_from_name(sub),
+        kind: Kind::from_zeek_name(ty),
+        sub: Kind::from_zeek_name(sub),
         optional: true,
     }
 }
@@ -318,7 +318,7 @@ fn a_malformed_record_is_reported_once_and_counted() {
             && msgs[1].1.contains("2 unencodable"),
         "{msgs:?}"
     );
-    assert_eq!(Kind::Count, kind_from_name("count"));
+    assert_eq!(Kind::Count, Kind::from_zeek_name("count"));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! dotted tail for `::a.b.c.d`, `::ffff:a.b.c.d` and `::ffff:0:a.b.c.d`.
 
 use super::out::Cursor;
+use std::net::IpAddr;
 
 /// Each octet's decimal digits (up to 3), and their count in byte 3.
 static OCTETS: [[u8; 4]; 256] = {
@@ -152,15 +153,16 @@ fn write_ipv6(c: &mut Cursor, b: &[u8; 16]) {
     }
 }
 
-/// Appends an address: IPv4 from the first 4 bytes when `v4`, else IPv6.
+/// Appends an address.
 #[inline(always)]
-pub(crate) fn write_addr(c: &mut Cursor, v4: bool, b: &[u8; 16]) {
-    if v4 {
-        c.reserve(16);
-        // SAFETY: reserved just above.
-        unsafe { put_ipv4(c, [b[0], b[1], b[2], b[3]]) }
-    } else {
-        write_ipv6(c, b);
+pub(crate) fn write_addr(c: &mut Cursor, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            c.reserve(16);
+            // SAFETY: reserved just above.
+            unsafe { put_ipv4(c, v4.octets()) }
+        }
+        IpAddr::V6(v6) => write_ipv6(c, &v6.octets()),
     }
 }
 

@@ -1,8 +1,8 @@
 //! One log record to the JSON line Zeek's own JSON formatter writes,
 //! byte for byte (`src/threading/formatters/JSON.cc` in Zeek 8.0).
 //!
-//! The record arrives as the bridge's flat slot list (see
-//! [`crate::bridge::ffi::Slot`]); the encoder walks it once and appends to a
+//! The record arrives as the flat slot list of the record model (see
+//! [`crate::record::Slot`]); the encoder walks it once and appends to a
 //! buffer the caller reuses, so the hot path allocates nothing.
 
 mod addr;
@@ -17,7 +17,7 @@ pub use double::push_double;
 pub use string::{push_json_escaped, push_zeek_string};
 pub use time::{push_time, TimestampFormat};
 
-use crate::bridge::{FieldSpec, Kind, Slot};
+use crate::record::{FieldSpec, Kind, Slot};
 use out::Cursor;
 use std::fmt;
 
@@ -155,34 +155,33 @@ impl Encoder {
     ) -> Result<usize, EncodeError> {
         match s.kind {
             Kind::Bool => {
-                if s.a != 0 {
+                if s.boolean() {
                     c.put(b"true");
                 } else {
                     c.put(b"false");
                 }
             }
-            Kind::Int => c.put_i64(s.a as i64),
-            Kind::Count | Kind::Port => c.put_u64(s.a),
-            Kind::Double | Kind::Interval => double::write_double(c, f64::from_bits(s.a)),
-            Kind::Time => time::write_time(c, f64::from_bits(s.a), self.opts.timestamps),
+            Kind::Int => c.put_i64(s.int()),
+            Kind::Count => c.put_u64(s.count()),
+            Kind::Port => c.put_u64(s.port()),
+            Kind::Double | Kind::Interval => double::write_double(c, s.seconds()),
+            Kind::Time => time::write_time(c, s.seconds(), self.opts.timestamps),
             Kind::Addr => {
                 c.put_byte(b'"');
-                addr::write_addr(c, s.aux == 4, &addr_bytes(s));
+                addr::write_addr(c, s.addr());
                 c.reserve(1);
                 c.put_byte(b'"');
             }
             Kind::Subnet => {
                 c.put_byte(b'"');
-                let v4 = s.aux == 4;
-                addr::write_addr(c, v4, &addr_bytes(s));
-                let len = if v4 { s.n.saturating_sub(96) } else { s.n };
+                addr::write_addr(c, s.addr());
                 c.reserve(1 + 20 + 1);
                 c.put_byte(b'/');
-                c.put_u64(len as u64);
+                c.put_u64(s.prefix_len() as u64);
                 c.put_byte(b'"');
             }
             Kind::String | Kind::Enum | Kind::File | Kind::Func => {
-                string::write_zeek_string(c, slot_bytes(s));
+                string::write_zeek_string(c, s.bytes());
             }
             Kind::Set | Kind::Vector => return self.container(c, slots, pos),
             _ => c.put(b"null"),
@@ -201,7 +200,7 @@ impl Encoder {
         let s = &slots[pos];
         c.put_byte(b'[');
         let mut next = pos + 1;
-        for i in 0..s.n {
+        for i in 0..s.elements() {
             c.reserve(1 + FIXED_VALUE_ROOM);
             if i > 0 {
                 c.put_byte(b',');
@@ -209,7 +208,7 @@ impl Encoder {
             if next >= slots.len() {
                 return Err(EncodeError(format!(
                     "container announces {} elements, the record ends after {i}",
-                    s.n
+                    s.elements()
                 )));
             }
             next = self.value(c, slots, next)?;
@@ -224,29 +223,3 @@ impl Encoder {
 /// `null`, `[` or `"` (strings, doubles, times, addresses and containers
 /// reserve for the rest themselves).
 const FIXED_VALUE_ROOM: usize = 24;
-
-/// The 16 address bytes carried in `a` and `b` (memory order).
-fn addr_bytes(s: &Slot) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&s.a.to_ne_bytes());
-    b[8..].copy_from_slice(&s.b.to_ne_bytes());
-    b
-}
-
-/// Packs 16 address bytes into a slot's `a` and `b` (the shim's memcpy).
-pub fn pack_addr(bytes: &[u8; 16]) -> (u64, u64) {
-    (
-        u64::from_ne_bytes(bytes[..8].try_into().unwrap()),
-        u64::from_ne_bytes(bytes[8..].try_into().unwrap()),
-    )
-}
-
-/// # Safety
-/// See [`Encoder::encode`].
-unsafe fn slot_bytes(s: &Slot) -> &[u8] {
-    if s.len == 0 || s.data == 0 {
-        &[]
-    } else {
-        std::slice::from_raw_parts(s.data as *const u8, s.len)
-    }
-}
