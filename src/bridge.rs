@@ -151,9 +151,8 @@ fn guarded<T>(
 }
 
 fn script_option_names() -> Vec<String> {
-    crate::options::SCRIPT_OPTIONS
-        .iter()
-        .map(|s| s.to_string())
+    crate::options::script_option_names()
+        .map(str::to_string)
         .collect()
 }
 

@@ -10,27 +10,6 @@
 use crate::encoder::{JsonOptions, TimestampFormat};
 use std::time::Duration;
 
-/// Script option names (module `LogZeroMQ`) the shim reads and passes on.
-pub const SCRIPT_OPTIONS: &[&str] = &[
-    "endpoint",
-    "zmq_hwm",
-    "zmq_linger",
-    "zmq_connect_pause",
-    "wait_for_subscribers",
-    "json_timestamps",
-    "json_include_unset_fields",
-    "overflow_policy",
-    "block_timeout",
-    "drop_report_interval",
-    "bind",
-    "curve_server_public_key",
-    "curve_secret_key_file",
-    "curve_public_key",
-    "curve_secret_key",
-    "curve_allowed_clients",
-    "curve_allowed_clients_file",
-];
-
 /// `LogZeroMQ::OverflowPolicy`: what a writer does when a subscriber is
 /// `zmq_hwm` messages behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -292,6 +271,12 @@ const DEFS: &[OptionDef] = &[
         set: |o, v| set_text(&mut o.curve.allowed_clients_file, v),
     },
 ];
+
+/// The script option names (module `LogZeroMQ`) the shim reads and passes
+/// on: one per option in the table.
+pub fn script_option_names() -> impl Iterator<Item = &'static str> {
+    DEFS.iter().map(|d| d.script)
+}
 
 fn set_text(field: &mut String, v: &str) -> bool {
     *field = v.trim().to_string();
