@@ -15,7 +15,7 @@
 //!
 //! - `none`: the records are only touched (Zeek's `None` writer);
 //! - `encode_only`: the encoder, nothing sent;
-//! - `writer`: `Writer::write_with` (encode + send), what the bridge calls;
+//! - `writer`: `Writer::write` (encode + send), what the bridge calls;
 //! - `raw_send`: the records pre-encoded (Zeek's bytes), sent on a plain
 //!   XPUB socket: what the socket alone costs;
 //! - `encode_then_copy_send`: the encoder, then the same plain send, which
@@ -153,7 +153,7 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
                     unsafe { enc.encode(black_box(&r.slots), &mut buf) }.unwrap();
                     black_box(&buf);
                 }
-                2 => unsafe { w.write_with(&report, black_box(&r.slots)) },
+                2 => unsafe { w.write(&report, black_box(&r.slots)) },
                 3 => raw.send(path, black_box(&d.zeek[i % m])),
                 _ => raw.encode_then_copy_send(path, &enc, r, &mut buf),
             }
@@ -189,7 +189,7 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
         vs_raw.push((got[2] - got[0]) / (got[3] - got[0]));
         vs_copy.push((got[2] - got[0]) / (got[4] - got[0]));
     }
-    w.finish_with(&report);
+    w.finish(&report);
     let s = w.stats();
     if only.is_none() {
         assert_eq!((s.sent, s.dropped), (rounds as u64 * BLOCK, 0));

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Groups `publish-ipc` and `publish-tcp`, each with:
-//! - `writer_send`: `Writer::write_with` (encode + send), driven as the
+//! - `writer_send`: `Writer::write` (encode + send), driven as the
 //!   bridge drives it (and as `tests/publisher.rs` does), timed until the
 //!   last call returned: the cost on Zeek's writer thread;
 //! - `writer_delivered`: the same, timed until the subscriber received the
@@ -167,12 +167,12 @@ fn bench_transport(c: &mut Criterion, d: &Dump, transport: &str, addr: &str) {
         g.bench_function(BenchmarkId::from_parameter(name), |b| {
             b.iter_custom(|iters| {
                 timed(&sub, &mut total, iters, delivered, |i| unsafe {
-                    w.write_with(&report, black_box(&d.records[i % n].slots))
+                    w.write(&report, black_box(&d.records[i % n].slots))
                 })
             })
         });
     }
-    w.finish_with(&report);
+    w.finish(&report);
     let s = w.stats();
     assert_eq!(
         (s.written, s.sent, s.dropped),
@@ -277,11 +277,11 @@ fn paired_transport(d: &Dump, transport: &str, addr: &str) {
         per_block,
         &mut [
             &mut |i| raw.send(path, black_box(&d.zeek[i % m])),
-            &mut |i| unsafe { w.write_with(&report, black_box(&d.records[i % m].slots)) },
+            &mut |i| unsafe { w.write(&report, black_box(&d.records[i % m].slots)) },
             &mut |i| raw.encode_then_copy_send(path, &enc, &d.records[i % m], &mut buf),
         ],
     );
-    w.finish_with(&report);
+    w.finish(&report);
     assert_eq!(w.stats().dropped, 0);
     assert!(report.take().is_empty());
     for (name, r) in ["raw_send", "writer", "encode_then_copy_send"]
@@ -316,9 +316,9 @@ fn plain_loop(d: &Dump, transports: &[(&str, String)], spec: &str) {
         "writer" => {
             let mut w = writer(&report, d, &sub.endpoint);
             let t = timed(&sub, &mut total, n, true, |i| unsafe {
-                w.write_with(&report, &d.records[i % m].slots)
+                w.write(&report, &d.records[i % m].slots)
             });
-            w.finish_with(&report);
+            w.finish(&report);
             assert_eq!(w.stats().sent, n);
             t
         }

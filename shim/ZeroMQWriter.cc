@@ -203,7 +203,8 @@ bool ZeroMQ::DoInit(const WriterInfo& winfo, int num_fields, const zeek::threadi
     const char* path = winfo.path ? winfo.path : "";
     rust::Slice<const uint8_t> path_bytes(reinterpret_cast<const uint8_t*>(path), std::strlen(path));
 
-    return writer_->init(*this, path_bytes, std::move(specs), std::move(config));
+    writer_->init(*this, path_bytes, std::move(specs), std::move(config));
+    return true;
 }
 
 void ZeroMQ::Flatten(const zeek::threading::Value* v) {
@@ -273,12 +274,9 @@ bool ZeroMQ::DoWrite(int num_fields, const zeek::threading::Field* const* /*fiel
     slots_.clear(); // Keeps the capacity.
     for ( int i = 0; i < num_fields; ++i )
         Flatten(vals[i]);
-    return writer_->write(*this, rust::Slice<const Slot>(slots_.data(), slots_.size()));
+    writer_->write(*this, rust::Slice<const Slot>(slots_.data(), slots_.size()));
+    return true;
 }
-
-bool ZeroMQ::DoSetBuf(bool enabled) { return writer_->set_buf(*this, enabled); }
-
-bool ZeroMQ::DoFlush(double network_time) { return writer_->flush(*this, network_time); }
 
 // Nothing to rotate, but Zeek requires exactly one FinishedRotation() call.
 bool ZeroMQ::DoRotate(const char* /*rotated_path*/, double /*open*/, double /*close*/, bool /*terminating*/) {
@@ -301,16 +299,16 @@ void ZeroMQ::UpdateCounters() {
 
 // The counters follow the writer with a delay of at most one heartbeat
 // (about a second of network time); DoFinish adds the rest.
-bool ZeroMQ::DoFinish(double network_time) {
-    bool ok = writer_->finish(*this, network_time);
+bool ZeroMQ::DoFinish(double /*network_time*/) {
+    writer_->finish(*this);
     UpdateCounters();
-    return ok;
+    return true;
 }
 
-bool ZeroMQ::DoHeartbeat(double network_time, double current_time) {
-    bool ok = writer_->heartbeat(*this, network_time, current_time);
+bool ZeroMQ::DoHeartbeat(double /*network_time*/, double /*current_time*/) {
+    writer_->heartbeat(*this);
     UpdateCounters();
-    return ok;
+    return true;
 }
 
 } // namespace zeromq_writer

@@ -1,6 +1,7 @@
 // The Zeek side of the writer: a WriterBackend that forwards every call to
-// the Rust `Writer` (src/bridge.rs) and implements the `Host` callbacks Rust
-// uses to report through Zeek.
+// the Rust `ZeekWriter` (src/bridge.rs) and implements the `Host` callbacks
+// Rust uses to report through Zeek. Hooks with nothing to do return true
+// here, as Zeek's own None writer does.
 //
 // Checked against the headers of Zeek v7.0.x, v8.0.x and v8.2.x: the API
 // used here is the same in all (see the notes in ZeroMQWriter.cc).
@@ -40,8 +41,9 @@ protected:
     // WriterBackend: all run on the writer thread.
     bool DoInit(const WriterInfo& winfo, int num_fields, const zeek::threading::Field* const* fields) override;
     bool DoWrite(int num_fields, const zeek::threading::Field* const* fields, zeek::threading::Value** vals) override;
-    bool DoSetBuf(bool enabled) override;
-    bool DoFlush(double network_time) override;
+    // Every record is handed to ZeroMQ as it comes: no buffer to set or flush.
+    bool DoSetBuf(bool enabled) override { return true; }
+    bool DoFlush(double network_time) override { return true; }
     bool DoRotate(const char* rotated_path, double open, double close, bool terminating) override;
     bool DoFinish(double network_time) override;
     bool DoHeartbeat(double network_time, double current_time) override;
@@ -54,7 +56,7 @@ private:
     // telemetry counters.
     void UpdateCounters();
 
-    rust::Box<Writer> writer_;
+    rust::Box<ZeekWriter> writer_;
     // zeek_zeromq_writer_records_total{path, result="sent"|"dropped"} and
     // zeek_zeromq_writer_bytes_total{path}; null without a telemetry manager.
     std::shared_ptr<zeek::telemetry::Counter> sent_, dropped_, bytes_;

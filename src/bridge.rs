@@ -1,21 +1,30 @@
 //! The FFI boundary: what the C++ shim (`shim/`) calls, and the three
-//! reporter methods Rust calls back.
+//! reporter methods Rust calls back. Nothing is decided here: each entry
+//! point converts the bridge's types and calls [`Writer`], whose methods
+//! have the same names.
 //!
-//! The shim owns one `Box<Writer>` per Zeek writer backend. Every entry point
-//! here catches panics: a panic never unwinds into C++, it becomes an `Error`
-//! for that writer and the writer stops publishing.
+//! The shim owns one `Box<ZeekWriter>` per Zeek writer backend. Every entry
+//! point here catches panics, so a panic never unwinds into C++: in a
+//! method that gets the `Host`, it becomes an `Error` for that writer and
+//! the writer stops publishing; `take_counts` stops the writer and counts
+//! nothing; the free functions return a fallback (no script options, a
+//! writer with default options, version 0).
 //!
 //! Values cross the boundary as a flat, pre-order list of [`Slot`]s that
 //! the shim fills from `threading::Value`s into a buffer it reuses: one bridge
 //! call per record, no per-field calls, no string copies (a slot points at
-//! Zeek's bytes, valid for the duration of the call).
+//! Zeek's bytes, valid for the duration of the call). [`Slot`] and
+//! [`FieldSpec`] are the record model's (`crate::record`), reused here.
 
+use crate::record::{FieldSpec, Slot};
 use crate::report::Report;
 use crate::writer::Writer;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 #[cxx::bridge(namespace = "zeromq_writer")]
 pub mod ffi {
+    // Shared structs: plain data both languages see.
+
     /// A key/value string pair: a script option (`LogZeroMQ::zmq_hwm` ->
     /// "1000", rendered as Zeek prints the value) or a `$config` entry.
     #[derive(Clone, Debug)]
@@ -36,8 +45,9 @@ pub mod ffi {
         bytes: u64,
     }
 
+    // Rust functions and types the shim calls: `ZeekWriter`, below.
     extern "Rust" {
-        type Writer;
+        type ZeekWriter;
 
         /// The script-level option names (without the `LogZeroMQ::`
         /// prefix) the shim must read on the main thread and pass to
@@ -49,34 +59,32 @@ pub mod ffi {
         /// are validated by `init`. `zeek_version` is the shim's
         /// `ZEEK_VERSION_NUMBER` (80008 for 8.0.8): Zeek 7 wrote TS_MILLIS
         /// unsigned.
-        fn new_writer(script_options: Vec<KeyValue>, zeek_version: u32) -> Box<Writer>;
+        fn new_writer(script_options: Vec<KeyValue>, zeek_version: u32) -> Box<ZeekWriter>;
 
-        /// Writer thread, `DoInit`. Returns false only if the writer cannot
-        /// exist at all; a bad endpoint or option is reported as an `Error`
-        /// and leaves the writer inactive (it returns true).
+        /// Writer thread, `DoInit`. A bad endpoint or option is reported as
+        /// an `Error` and leaves the writer inactive (it drops and counts
+        /// every record): Zeek's `DoInit` still succeeds.
         fn init(
-            self: &mut Writer,
+            self: &mut ZeekWriter,
             host: &Host,
             path: &[u8],
             fields: Vec<FieldSpec>,
             config: Vec<KeyValue>,
-        ) -> bool;
+        );
 
         /// Writer thread, `DoWrite`: one record as a pre-order slot list.
-        fn write(self: &mut Writer, host: &Host, slots: &[Slot]) -> bool;
+        fn write(self: &mut ZeekWriter, host: &Host, slots: &[Slot]);
 
-        /// Writer thread, `DoFlush` / `DoSetBuf` / `DoHeartbeat`.
-        fn flush(self: &mut Writer, host: &Host, network_time: f64) -> bool;
-        fn set_buf(self: &mut Writer, host: &Host, enabled: bool) -> bool;
-        fn heartbeat(self: &mut Writer, host: &Host, network_time: f64, current_time: f64) -> bool;
+        /// Writer thread, `DoHeartbeat` (about once a second).
+        fn heartbeat(self: &mut ZeekWriter, host: &Host);
 
         /// Writer thread, `DoFinish`: closes the socket, waiting at most the
         /// linger time for unsent messages.
-        fn finish(self: &mut Writer, host: &Host, network_time: f64) -> bool;
+        fn finish(self: &mut ZeekWriter, host: &Host);
 
         /// Writer thread (`DoHeartbeat`, after `DoFinish`): what to add to
         /// the telemetry counters since the last call.
-        fn take_counts(self: &mut Writer) -> Counts;
+        fn take_counts(self: &mut ZeekWriter) -> Counts;
 
         /// The plugin version, from Cargo.toml (`1.0.0-dev` -> 1, 0, 0).
         fn version_major() -> i32;
@@ -84,7 +92,8 @@ pub mod ffi {
         fn version_patch() -> i32;
     }
 
-    // The record model's types, declared in `crate::record`'s own bridge.
+    // C++ types and functions Rust uses: the record model's types (declared
+    // in `crate::record`'s own bridge) and the shim's reporter.
     extern "C++" {
         include!("zeek-zeromq-writer/src/record.rs.h");
         type Slot = crate::record::Slot;
@@ -103,11 +112,85 @@ pub mod ffi {
     }
 }
 
-use crate::record::{FieldSpec, Slot};
-pub use ffi::{Counts, KeyValue};
+use ffi::{Counts, Host, KeyValue};
 
-/// Adapts the C++ host to the [`Report`] trait the core uses.
-struct HostReport<'a>(&'a ffi::Host);
+/// The [`Writer`] as the shim sees it.
+pub struct ZeekWriter(Writer);
+
+fn script_option_names() -> Vec<String> {
+    let names = || {
+        crate::options::script_option_names()
+            .map(str::to_string)
+            .collect()
+    };
+    or_on_panic(names, Vec::new)
+}
+
+fn new_writer(script_options: Vec<KeyValue>, zeek_version: u32) -> Box<ZeekWriter> {
+    let make = || Writer::new(pairs(script_options)).for_zeek_version(zeek_version);
+    Box::new(ZeekWriter(or_on_panic(make, || Writer::new(Vec::new()))))
+}
+
+impl ZeekWriter {
+    fn init(&mut self, host: &Host, path: &[u8], fields: Vec<FieldSpec>, config: Vec<KeyValue>) {
+        self.guarded(host, |w, r| w.init(r, path, fields, pairs(config)));
+    }
+
+    fn write(&mut self, host: &Host, slots: &[Slot]) {
+        self.guarded(host, |w, r| {
+            // SAFETY: the shim's string slots point into the
+            // `threading::Value`s of the `DoWrite` call we are in.
+            unsafe { w.write(r, slots) }
+        });
+    }
+
+    fn heartbeat(&mut self, host: &Host) {
+        self.guarded(host, |w, r| w.heartbeat(r));
+    }
+
+    fn finish(&mut self, host: &Host) {
+        self.guarded(host, |w, r| w.finish(r));
+    }
+
+    fn take_counts(&mut self) -> Counts {
+        let taken = catch_unwind(AssertUnwindSafe(|| self.0.take_counts()));
+        let Ok(c) = taken else {
+            // No host to report through; the next guarded call will not
+            // find the writer publishing either.
+            let _ = catch_unwind(AssertUnwindSafe(|| self.0.stop_after_panic()));
+            return Counts::default();
+        };
+        Counts {
+            sent: c.sent,
+            dropped: c.dropped,
+            bytes: c.bytes,
+        }
+    }
+
+    /// Runs `f` on the writer with `host` as its [`Report`]; a panic becomes
+    /// an `Error` on `host` and a stopped writer.
+    fn guarded(&mut self, host: &Host, f: impl FnOnce(&mut Writer, &HostReport)) {
+        let report = HostReport(host);
+        let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(&mut self.0, &report))) else {
+            return;
+        };
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        // Reporting itself must not unwind either.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            self.0.stop_after_panic();
+            report.error(&format!(
+                "internal error, writer stopped: {what} (please report this)"
+            ));
+        }));
+    }
+}
+
+/// Adapts the C++ host to the [`Report`] trait the writer uses.
+struct HostReport<'a>(&'a Host);
 
 impl Report for HostReport<'_> {
     fn error(&self, msg: &str) {
@@ -121,103 +204,24 @@ impl Report for HostReport<'_> {
     }
 }
 
-/// Runs `f`, turning a panic into an `Error` on `host`, a stopped writer and
-/// `on_panic` as the result.
-fn guarded<T>(
-    writer: &mut Writer,
-    host: &ffi::Host,
-    on_panic: T,
-    f: impl FnOnce(&mut Writer, &HostReport) -> T,
-) -> T {
-    let report = HostReport(host);
-    match catch_unwind(AssertUnwindSafe(|| f(writer, &report))) {
-        Ok(v) => v,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            // Reporting itself must not unwind either.
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                writer.stop_after_panic();
-                report.error(&format!(
-                    "internal error, writer stopped: {what} (please report this)"
-                ));
-            }));
-            on_panic
-        }
-    }
+fn pairs(kvs: Vec<KeyValue>) -> Vec<(String, String)> {
+    kvs.into_iter().map(|kv| (kv.key, kv.value)).collect()
 }
 
-fn script_option_names() -> Vec<String> {
-    crate::options::script_option_names()
-        .map(str::to_string)
-        .collect()
-}
-
-fn new_writer(script_options: Vec<KeyValue>, zeek_version: u32) -> Box<Writer> {
-    let pairs = script_options.into_iter().map(|kv| (kv.key, kv.value));
-    let make = || Writer::new(pairs.collect()).for_zeek_version(zeek_version);
-    match catch_unwind(AssertUnwindSafe(make)) {
-        Ok(w) => Box::new(w),
-        Err(_) => Box::new(Writer::new(Vec::new())),
-    }
-}
-
-impl Writer {
-    fn init(
-        &mut self,
-        host: &ffi::Host,
-        path: &[u8],
-        fields: Vec<FieldSpec>,
-        config: Vec<KeyValue>,
-    ) -> bool {
-        let config = config.into_iter().map(|kv| (kv.key, kv.value)).collect();
-        guarded(self, host, true, |w, r| {
-            w.init_with(r, path, fields, config);
-            true
-        })
-    }
-
-    fn write(&mut self, host: &ffi::Host, slots: &[Slot]) -> bool {
-        guarded(self, host, true, |w, r| {
-            // SAFETY: the shim's string slots point into the `threading::Value`s
-            // of the `DoWrite` call we are in.
-            unsafe { w.write_with(r, slots) };
-            true
-        })
-    }
-
-    fn flush(&mut self, host: &ffi::Host, _network_time: f64) -> bool {
-        guarded(self, host, true, |_, _| true)
-    }
-
-    fn set_buf(&mut self, host: &ffi::Host, _enabled: bool) -> bool {
-        guarded(self, host, true, |_, _| true)
-    }
-
-    fn heartbeat(&mut self, host: &ffi::Host, _network_time: f64, _current_time: f64) -> bool {
-        guarded(self, host, true, |w, r| {
-            w.heartbeat_with(r);
-            true
-        })
-    }
-
-    fn finish(&mut self, host: &ffi::Host, _network_time: f64) -> bool {
-        guarded(self, host, true, |w, r| {
-            w.finish_with(r);
-            true
-        })
-    }
+/// `f()`, or `fallback()` if `f` panics.
+fn or_on_panic<T>(f: impl FnOnce() -> T, fallback: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| fallback())
 }
 
 fn version_part(i: usize) -> i32 {
-    env!("CARGO_PKG_VERSION")
-        .split(['.', '-'])
-        .nth(i)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0)
+    let part = || {
+        env!("CARGO_PKG_VERSION")
+            .split(['.', '-'])
+            .nth(i)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    };
+    or_on_panic(part, || 0)
 }
 
 fn version_major() -> i32 {

@@ -1,8 +1,8 @@
 //! One Zeek writer (one log path of one filter): options -> encoder ->
-//! publisher, with the counters and the drop reports. The bridge calls these
-//! methods from the writer's own thread.
+//! publisher, with the counters and the drop reports. The bridge
+//! ([`crate::bridge::ZeekWriter`]) calls the methods of the same names from
+//! the writer's own thread.
 
-use crate::bridge::Counts;
 use crate::channel::Sent;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
@@ -33,6 +33,22 @@ pub struct Stats {
     pub dropped_error: u64,
     /// JSON bytes queued (frame 2 only).
     pub bytes: u64,
+}
+
+impl Stats {
+    /// What was counted since `earlier`.
+    fn since(&self, earlier: &Stats) -> Stats {
+        Stats {
+            written: self.written - earlier.written,
+            sent: self.sent - earlier.sent,
+            dropped: self.dropped - earlier.dropped,
+            dropped_full: self.dropped_full - earlier.dropped_full,
+            dropped_no_subscriber: self.dropped_no_subscriber - earlier.dropped_no_subscriber,
+            dropped_bad_record: self.dropped_bad_record - earlier.dropped_bad_record,
+            dropped_error: self.dropped_error - earlier.dropped_error,
+            bytes: self.bytes - earlier.bytes,
+        }
+    }
 }
 
 enum State {
@@ -105,7 +121,7 @@ impl Writer {
 
     /// `DoInit`: resolves options, validates the endpoint, connects or binds.
     /// Problems are reported; a writer that cannot publish stays inactive.
-    pub fn init_with(
+    pub fn init(
         &mut self,
         report: &dyn Report,
         path: &[u8],
@@ -159,7 +175,7 @@ impl Writer {
     /// # Safety
     /// The string slots must point at readable bytes (see
     /// [`Encoder::encode`]).
-    pub unsafe fn write_with(&mut self, report: &dyn Report, slots: &[Slot]) {
+    pub unsafe fn write(&mut self, report: &dyn Report, slots: &[Slot]) {
         self.stats.written += 1;
         let State::Active(active) = &mut self.state else {
             self.stats.dropped += 1;
@@ -242,7 +258,7 @@ impl Writer {
 
     /// `DoHeartbeat` (about once a second): reads subscription changes and
     /// reports drops that are due.
-    pub fn heartbeat_with(&mut self, report: &dyn Report) {
+    pub fn heartbeat(&mut self, report: &dyn Report) {
         if let State::Active(active) = &mut self.state {
             active.publisher.refresh();
             for msg in active.publisher.take_reports() {
@@ -254,7 +270,7 @@ impl Writer {
 
     /// `DoFinish`: reports what is left to report, then closes the socket
     /// (waiting at most the linger time for queued messages).
-    pub fn finish_with(&mut self, report: &dyn Report) {
+    pub fn finish(&mut self, report: &dyn Report) {
         let s = self.stats;
         if let State::Active(_) = self.state {
             if s.dropped > 0 {
@@ -277,14 +293,9 @@ impl Writer {
     }
 
     /// Counter increments since the previous call (for Zeek's telemetry).
-    pub fn take_counts(&mut self) -> Counts {
-        let (s, c) = (self.stats, self.counted);
-        self.counted = s;
-        Counts {
-            sent: s.sent - c.sent,
-            dropped: s.dropped - c.dropped,
-            bytes: s.bytes - c.bytes,
-        }
+    pub fn take_counts(&mut self) -> Stats {
+        let earlier = std::mem::replace(&mut self.counted, self.stats);
+        self.stats.since(&earlier)
     }
 
     /// After a panic: stop publishing for good.

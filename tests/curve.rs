@@ -28,7 +28,7 @@ fn record(n: u64) -> OwnedRecord {
 
 fn write(w: &mut Writer, report: &Collected, n: u64) {
     let rec = record(n);
-    unsafe { w.write_with(report, &rec.slots) };
+    unsafe { w.write(report, &rec.slots) };
 }
 
 fn writer(report: &Collected, opts: &[(&str, String)]) -> Writer {
@@ -37,7 +37,7 @@ fn writer(report: &Collected, opts: &[(&str, String)]) -> Writer {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
     );
-    w.init_with(report, b"conn", schema(), vec![]);
+    w.init(report, b"conn", schema(), vec![]);
     w
 }
 
@@ -126,7 +126,7 @@ fn client_mode_right_keys_receive_everything() {
     for n in 0..50 {
         assert_eq!(number(&sub.recv()), n);
     }
-    w.finish_with(&report);
+    w.finish(&report);
     assert!(report.take().is_empty());
 }
 
@@ -154,7 +154,7 @@ fn client_mode_plain_or_wrong_key_subscribers_receive_nothing() {
         assert!(sub.nothing_more_within(300));
         // Nobody completed the handshake, so nobody subscribed.
         assert_eq!(w.stats().dropped_no_subscriber, 20);
-        w.finish_with(&report);
+        w.finish(&report);
     }
 }
 
@@ -206,7 +206,7 @@ fn server_mode_authenticates_clients_by_key() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut warnings = Vec::new();
     while Instant::now() < deadline {
-        w.heartbeat_with(&report);
+        w.heartbeat(&report);
         warnings.extend(
             report
                 .take()
@@ -232,7 +232,7 @@ fn server_mode_authenticates_clients_by_key() {
     assert!(bad.nothing_more_within(300));
     // More rejected attempts: no second warning for the same key.
     std::thread::sleep(Duration::from_millis(300));
-    w.heartbeat_with(&report);
+    w.heartbeat(&report);
     assert!(report.take().is_empty());
     // Adding the stranger's key to the file admits it at its next
     // connection (a rejected client does not retry by itself).
@@ -260,7 +260,7 @@ fn server_mode_authenticates_clients_by_key() {
             "the added key was never admitted"
         );
     }
-    w.finish_with(&report);
+    w.finish(&report);
 }
 
 /// Asserts that `opts` give exactly one error, an inactive writer, and no
@@ -274,7 +274,7 @@ fn fails_closed(opts: &[(&str, String)], why: &str, secret: &str) {
     assert!(!w.is_active(), "{why}: writer active");
     write(&mut w, &report, 1);
     assert!(sub.nothing_more_within(200));
-    w.finish_with(&report);
+    w.finish(&report);
     let msgs = report.take();
     assert_eq!(msgs.len(), 1, "{why}: {msgs:?}");
     assert_eq!(msgs[0].0, Level::Error);
@@ -422,7 +422,7 @@ fn the_wire_carries_no_plaintext() {
     for _ in 0..20 {
         assert_eq!(number(&sub.recv()), MARK);
     }
-    w.finish_with(&report);
+    w.finish(&report);
     let seen = seen.lock().unwrap();
     assert!(seen.len() > 20 * 20, "only {} bytes seen", seen.len());
     let text = String::from_utf8_lossy(&seen);

@@ -51,13 +51,13 @@ fn writer(report: &Collected, path: &str, opts: &[(&str, &str)]) -> Writer {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
     );
-    w.init_with(report, path.as_bytes(), schema(), vec![]);
+    w.init(report, path.as_bytes(), schema(), vec![]);
     assert!(w.is_active(), "{:?}", report.take());
     w
 }
 
 fn write(w: &mut Writer, report: &Collected, rec: &OwnedRecord) {
-    unsafe { w.write_with(report, &rec.slots) };
+    unsafe { w.write(report, &rec.slots) };
 }
 
 fn paused_subscriber() -> Subscriber {
@@ -99,9 +99,9 @@ fn drop_policy_counts_every_record_exactly() {
     assert!(got.windows(2).all(|p| p[0] < p[1]), "out of order");
     assert_eq!(got[0], 0);
     assert!(sub.nothing_more_within(300));
-    w.heartbeat_with(&report);
-    w.heartbeat_with(&report);
-    w.finish_with(&report);
+    w.heartbeat(&report);
+    w.heartbeat(&report);
+    w.finish(&report);
     // One warning at the first heartbeat after the drops began (the
     // interval is 1 min: none at the second), and the totals at the end.
     let msgs = report.take();
@@ -142,7 +142,7 @@ fn drop_reports_come_once_per_interval() {
         write(&mut w, &report, &rec);
         // Zeek's heartbeats come about once a second; here after every
         // record, so that only the interval limits the reports.
-        w.heartbeat_with(&report);
+        w.heartbeat(&report);
         warnings += report
             .take()
             .iter()
@@ -152,7 +152,7 @@ fn drop_reports_come_once_per_interval() {
     // Reports at 0, 0.2, 0.4, 0.6, 0.8 s (at most one per 0.2 s).
     assert!((2..=6).contains(&warnings), "{warnings} warnings");
     sub.resume();
-    w.finish_with(&report);
+    w.finish(&report);
 }
 
 #[test]
@@ -197,7 +197,7 @@ fn block_policy_loses_nothing_once_the_subscriber_resumes() {
     let mut w = writing.join().unwrap();
     let s = w.stats();
     assert_eq!((s.sent, s.dropped), (N, 0), "{s:?}");
-    w.finish_with(&*report);
+    w.finish(&*report);
     assert!(report.take().is_empty());
 }
 
@@ -230,7 +230,7 @@ fn block_timeout_bounds_the_wait() {
     assert!(took >= Duration::from_millis(45), "{took:?}");
     assert!(took < Duration::from_millis(1000), "{took:?}");
     assert_eq!(w.stats().dropped, 2);
-    w.finish_with(&report);
+    w.finish(&report);
 }
 
 #[test]
@@ -242,18 +242,18 @@ fn no_subscriber_is_a_counted_drop() {
         // Nobody listens: waiting would only make the test slower.
         ("wait_for_subscribers".to_string(), "0".to_string()),
     ]);
-    w.init_with(&report, b"conn", schema(), vec![]);
+    w.init(&report, b"conn", schema(), vec![]);
     for n in 0..5 {
         write(&mut w, &report, &record(n, 1));
     }
     let s = w.stats();
     assert_eq!((s.sent, s.dropped_no_subscriber), (0, 5), "{s:?}");
     assert!(report.take().is_empty(), "reported outside a heartbeat");
-    w.heartbeat_with(&report);
+    w.heartbeat(&report);
     let msgs = report.take();
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     assert!(msgs[0].1.contains("5 with no subscriber"), "{msgs:?}");
-    w.finish_with(&report);
+    w.finish(&report);
 }
 
 #[test]
@@ -313,7 +313,7 @@ fn a_restarted_subscriber_gets_what_was_queued_and_everything_after() {
     let s = w.stats();
     assert_eq!((s.written, s.sent + s.dropped), (500, 500));
     assert_eq!(s.dropped, during.dropped);
-    w.finish_with(&report);
+    w.finish(&report);
 }
 
 fn bind_mode_serves_two_subscribers(host: &str) {
@@ -361,7 +361,7 @@ fn bind_mode_serves_two_subscribers(host: &str) {
         assert!(sub.nothing_more_within(100));
     }
     for w in &mut writers {
-        w.finish_with(&report);
+        w.finish(&report);
     }
     assert!(report.take().iter().all(|(l, _)| *l != Level::Error));
 }
@@ -391,8 +391,8 @@ fn bind_mode_endpoint_is_released_after_the_last_writer() {
     for _ in 0..2 {
         let mut a = writer(&report, "a", &opts);
         let mut b = writer(&report, "b", &opts);
-        a.finish_with(&report);
-        b.finish_with(&report);
+        a.finish(&report);
+        b.finish(&report);
     }
     assert!(report.take().is_empty());
 }
@@ -406,7 +406,7 @@ fn bind_conflict_is_one_clear_error() {
         ("endpoint".into(), format!("tcp://127.0.0.1:{port}")),
         ("bind".into(), "T".into()),
     ]);
-    w.init_with(&report, b"conn", schema(), vec![]);
+    w.init(&report, b"conn", schema(), vec![]);
     assert!(!w.is_active());
     let msgs = report.take();
     assert_eq!(msgs.len(), 1, "{msgs:?}");
@@ -447,7 +447,7 @@ fn queued_records_keep_their_bytes_until_sent() {
     assert_eq!(w.stats().sent, 20_000);
     sub.resume();
     receive_distinct(&sub, b"conn", 0, 20_000);
-    w.finish_with(&report);
+    w.finish(&report);
     assert!(sub.nothing_more_within(100));
     assert!(report.take().is_empty());
 }
@@ -470,12 +470,12 @@ fn bind_mode_records_queued_by_a_finished_writer_arrive_intact() {
     let mut stays = writer(&report, "stays", &opts);
     let mut goes = writer(&report, "goes", &opts);
     write_distinct(&mut goes, &report, 0, 5_000);
-    goes.finish_with(&report);
+    goes.finish(&report);
     drop(goes);
     write_distinct(&mut stays, &report, 5_000, 6_000);
     sub.resume();
     receive_distinct(&sub, b"goes", 0, 5_000);
     receive_distinct(&sub, b"stays", 5_000, 6_000);
-    stays.finish_with(&report);
+    stays.finish(&report);
     assert!(report.take().is_empty());
 }

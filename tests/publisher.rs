@@ -68,12 +68,12 @@ fn writer(report: &Collected, path: &str, endpoint: &str, extra: &[(&str, &str)]
         ("zmq_linger", "2000"),
         ("wait_for_subscribers", "10"),
     ]));
-    w.init_with(report, path.as_bytes(), schema(), kv(extra));
+    w.init(report, path.as_bytes(), schema(), kv(extra));
     w
 }
 
 fn write(w: &mut Writer, report: &Collected, rec: &OwnedRecord) {
-    unsafe { w.write_with(report, &rec.slots) };
+    unsafe { w.write(report, &rec.slots) };
 }
 
 fn two_frames_in_order(addr: &str) {
@@ -93,7 +93,7 @@ fn two_frames_in_order(addr: &str) {
             expected_json(n, "hello")
         );
     }
-    w.finish_with(&report);
+    w.finish(&report);
     assert!(sub.nothing_more_within(100));
     assert!(report.take().is_empty());
     let s = w.stats();
@@ -147,8 +147,8 @@ fn two_filters_reach_two_subscribers() {
         assert_eq!(j["msg"], "b");
         assert!(j["ts"].as_str().unwrap().starts_with("2023-11-"), "{j}");
     }
-    w1.finish_with(&report);
-    w2.finish_with(&report);
+    w1.finish(&report);
+    w2.finish(&report);
     assert!(sub1.nothing_more_within(100) && sub2.nothing_more_within(100));
     assert!(report.take().is_empty());
 }
@@ -171,7 +171,7 @@ fn hundred_thousand_records_none_lost_with_hwm_0() {
         assert_eq!(j["n"], got % 16, "message {got} out of order");
         got += 1;
     }
-    w.finish_with(&report);
+    w.finish(&report);
     assert!(sub.nothing_more_within(100));
     assert_eq!(w.stats().sent, N);
     assert_eq!(w.stats().dropped, 0);
@@ -191,7 +191,7 @@ fn large_records_and_arbitrary_bytes() {
         String::from_utf8_lossy(&sub.recv()[1]),
         expected_json(2, r#"\\x00\\xff\"\\\n\\xe2\\x82\\xac"#)
     );
-    w.finish_with(&report);
+    w.finish(&report);
 }
 
 #[test]
@@ -214,7 +214,7 @@ fn finish_returns_within_linger_when_messages_cannot_be_delivered() {
     }
     assert!(w.stats().sent > 0, "{:?}", w.stats());
     let start = Instant::now();
-    w.finish_with(&report);
+    w.finish(&report);
     let took = start.elapsed();
     assert!(
         took >= Duration::from_millis(400),
@@ -234,7 +234,7 @@ fn finish_is_immediate_when_everything_was_delivered() {
     write(&mut w, &report, &record(1, b"x"));
     assert_eq!(sub.recv().len(), 2);
     let start = Instant::now();
-    w.finish_with(&report);
+    w.finish(&report);
     assert!(
         start.elapsed() < Duration::from_millis(500),
         "{:?}",
@@ -252,11 +252,11 @@ fn bad_endpoints_give_one_error_and_an_inactive_writer() {
     ] {
         let report = Collected::default();
         let mut w = Writer::new(kv(&[("endpoint", endpoint)]));
-        w.init_with(&report, b"conn", schema(), vec![]);
+        w.init(&report, b"conn", schema(), vec![]);
         assert!(!w.is_active());
         write(&mut w, &report, &record(1, b"x"));
         let start = Instant::now();
-        w.finish_with(&report);
+        w.finish(&report);
         assert!(start.elapsed() < Duration::from_millis(100));
         let msgs = report.take();
         assert_eq!(msgs.len(), 1, "{endpoint}: {msgs:?}");
@@ -291,7 +291,7 @@ fn bad_options_warn_and_fall_back() {
         String::from_utf8_lossy(&sub.recv()[1]),
         expected_json(7, "x")
     );
-    w.finish_with(&report);
+    w.finish(&report);
 }
 
 #[test]
@@ -307,7 +307,7 @@ fn a_malformed_record_is_reported_once_and_counted() {
         String::from_utf8_lossy(&sub.recv()[1]),
         expected_json(3, "ok")
     );
-    w.finish_with(&report);
+    w.finish(&report);
     let msgs = report.take();
     assert_eq!(msgs.len(), 2, "{msgs:?}");
     assert_eq!(msgs[0].0, Level::Error);
@@ -334,7 +334,7 @@ fn wait_for_subscribers_delivers_the_first_record() {
             String::from_utf8_lossy(&sub.recv()[1]),
             expected_json(0, "first")
         );
-        w.finish_with(&report);
+        w.finish(&report);
     }
 }
 
@@ -347,7 +347,7 @@ fn default_options_deliver_the_first_records() {
         let sub = Subscriber::bind("tcp://127.0.0.1:*");
         let report = Collected::default();
         let mut w = Writer::new(kv(&[("endpoint", &sub.endpoint)]));
-        w.init_with(&report, b"conn", schema(), vec![]);
+        w.init(&report, b"conn", schema(), vec![]);
         for n in 0..50 {
             write(&mut w, &report, &record(n, b"early"));
         }
@@ -357,7 +357,7 @@ fn default_options_deliver_the_first_records() {
                 expected_json(n, "early")
             );
         }
-        w.finish_with(&report);
+        w.finish(&report);
         assert_eq!(w.stats().sent, 50);
     }
 }
@@ -383,7 +383,7 @@ fn connect_wait_ends_when_the_subscriber_wants_other_paths() {
     let waited = start.elapsed();
     assert!(waited < Duration::from_secs(5), "init took {waited:?}");
     write(&mut w, &report, &record(0, b"unwanted"));
-    w.finish_with(&report);
+    w.finish(&report);
     let s = w.stats();
     assert_eq!((s.sent, s.dropped_no_subscriber), (0, 1));
 }
@@ -397,14 +397,14 @@ fn wait_for_subscribers_is_bounded_when_nobody_listens() {
         ("wait_for_subscribers", "0.3"),
     ]));
     let start = Instant::now();
-    w.init_with(&report, b"conn", schema(), vec![]);
+    w.init(&report, b"conn", schema(), vec![]);
     let waited = start.elapsed();
     assert!(
         waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
         "init took {waited:?}"
     );
     write(&mut w, &report, &record(0, b"lost"));
-    w.finish_with(&report);
+    w.finish(&report);
     assert_eq!(w.stats().dropped_no_subscriber, 1);
 }
 
@@ -418,13 +418,13 @@ fn finish_returns_within_linger_when_nobody_listens() {
         ("endpoint", &format!("tcp://127.0.0.1:{port}")),
         ("wait_for_subscribers", "0"),
     ]));
-    w.init_with(&report, b"conn", schema(), vec![]);
+    w.init(&report, b"conn", schema(), vec![]);
     assert!(w.is_active());
     for n in 0..10 {
         write(&mut w, &report, &record(n, b"lost"));
     }
     let start = Instant::now();
-    w.finish_with(&report);
+    w.finish(&report);
     assert!(
         start.elapsed() < Duration::from_millis(3000),
         "{:?}",
@@ -442,12 +442,12 @@ fn zeek_7_writes_ts_millis_unsigned() {
         ("json_timestamps", "JSON::TS_MILLIS"),
     ]))
     .for_zeek_version(70011);
-    w.init_with(&report, b"old", vec![field("ts", "time", "")], vec![]);
+    w.init(&report, b"old", vec![field("ts", "time", "")], vec![]);
     let rec = OwnedRecord::from_values(&[
         json!({"t": "time", "v": format!("{:016x}", (-1.5f64).to_bits())}),
     ])
     .unwrap();
     write(&mut w, &report, &rec);
     assert_eq!(sub.recv()[1], br#"{"ts":18446744073709550116}"#);
-    w.finish_with(&report);
+    w.finish(&report);
 }

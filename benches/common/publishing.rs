@@ -68,7 +68,7 @@ pub fn writer(report: &Collected, d: &Dump, endpoint: &str) -> Writer {
         ("zmq_linger", "2000"),
         ("wait_for_subscribers", "10"),
     ]));
-    w.init_with(
+    w.init(
         report,
         d.path.as_bytes(),
         d.fields.clone(),
