@@ -10,19 +10,16 @@
 
 pub mod bridge;
 pub mod channel;
-pub mod cli;
 pub mod curve;
 pub mod dump;
 pub mod encoder;
 pub mod endpoint;
 pub mod frames;
 pub mod keys;
-pub mod logfile;
 pub mod options;
 pub mod publisher;
 pub mod record;
 pub mod report;
-pub mod tsv;
 pub mod writer;
 
 pub use record::{FieldSpec, Kind, Slot};

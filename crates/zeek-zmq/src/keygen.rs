@@ -1,10 +1,10 @@
 //! `zeek-zmq keygen NAME`: a CURVE key pair in the files the plugin's
 //! options and `zeek-zmq`'s `--curve-*` options read.
 
-use crate::keys;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use zeek_zeromq_writer::keys;
 
 #[derive(Args, Debug)]
 pub struct KeygenArgs {

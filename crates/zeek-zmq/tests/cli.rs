@@ -21,8 +21,8 @@ use std::time::Instant;
 use zeek_zeromq_writer::curve::{self, Security};
 use zeek_zeromq_writer::keys;
 use zeek_zeromq_writer::options::CurveOptions;
-use zeek_zeromq_writer::tsv::{Line, TsvParser, TsvRecord};
 use zeek_zeromq_writer::FieldSpec;
+use zeek_zmq::tsv::{Line, TsvParser, TsvRecord};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -12,7 +12,6 @@
 //! - The path is the one given, else the TSV's `#path`, else the file name
 //!   up to its first dot (`conn.json.log.gz` -> `conn`).
 
-use crate::encoder::{Encoder, JsonOptions};
 use crate::tsv::{Line, TsvParser, TsvRecord};
 use flate2::bufread::MultiGzDecoder;
 use std::cell::Cell;
@@ -20,6 +19,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

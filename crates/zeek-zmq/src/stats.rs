@@ -1,7 +1,7 @@
 //! What `zeek-zmq sub` received: records per path, malformed messages by
 //! kind, and the one-line reports on stderr.
 
-use super::units::show_duration;
+use crate::units::show_duration;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Instant;

@@ -1,6 +1,6 @@
 //! The replay's progress line on a terminal: records, rate, how far, ETA.
 
-use super::units::show_duration;
+use crate::units::show_duration;
 use std::io::Write;
 use std::time::{Duration, Instant};
 

@@ -1,25 +1,30 @@
-//! `zeek-zmq`: the subscriber, replay and key tools (`src/bin/zeek-zmq.rs`
-//! only calls [`main`]).
+//! `zeek-zmq`, the plugin's command-line companion (`src/main.rs` only
+//! calls [`main`]); the Zeek plugin itself is the `zeek-zeromq-writer`
+//! crate at the workspace root, whose publisher, encoder and CURVE code
+//! this crate uses.
 //!
 //! - [`sub`]: receive `[path, json]` messages into JSON lines or log files
 //!   ([`rotate`]), with [`stats`] reports;
-//! - [`replay`]: publish Zeek logs read by [`crate::logfile`] through the
-//!   writer's [`crate::publisher`];
-//! - [`keygen`]: CURVE key files ([`crate::keys`]).
+//! - [`replay`]: publish Zeek logs read by [`logfile`] (TSV ones through
+//!   [`tsv`]) through the writer's [`zeek_zeromq_writer::publisher`];
+//! - [`keygen`]: CURVE key files ([`zeek_zeromq_writer::keys`]).
 
 pub mod keygen;
+pub mod logfile;
 pub mod progress;
 pub mod replay;
 pub mod rotate;
 pub mod signals;
 pub mod stats;
 pub mod sub;
+pub mod tsv;
 pub mod units;
 
-use crate::options::CurveOptions;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use zeek_zeromq_writer::keys;
+use zeek_zeromq_writer::options::CurveOptions;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -64,13 +69,13 @@ pub struct CurveArgs {
 }
 
 impl CurveArgs {
-    /// As the plugin's options, for [`crate::curve::resolve`].
+    /// As the plugin's options, for [`zeek_zeromq_writer::curve::resolve`].
     pub fn options(&self) -> Result<CurveOptions, String> {
         let server_public_key = match &self.curve_server_key {
             None => String::new(),
             Some(k) if std::path::Path::new(k).is_file() => {
-                match crate::keys::read_public_keys_file(k.as_ref())?.as_slice() {
-                    [key] => crate::keys::to_z85(key),
+                match keys::read_public_keys_file(k.as_ref())?.as_slice() {
+                    [key] => keys::to_z85(key),
                     _ => return Err(format!("--curve-server-key: {k} must hold exactly one key")),
                 }
             }
@@ -89,7 +94,7 @@ impl CurveArgs {
         })
     }
 
-    /// Rewrites a message of [`crate::curve`] (which speaks of the
+    /// Rewrites a message of [`zeek_zeromq_writer::curve`] (which speaks of the
     /// plugin's options) in terms of these arguments.
     pub fn explain(message: &str) -> String {
         [

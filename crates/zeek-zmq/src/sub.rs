@@ -1,17 +1,18 @@
 //! `zeek-zmq sub`: receives `[path, json]` messages and writes the records
 //! as JSON lines to stdout or as one log file per path.
 
-use super::rotate::{usable_path, LogDir, Rotation};
-use super::stats::{Malformed, Stats};
-use super::units::{parse_duration, parse_size};
-use super::{signals, CurveArgs};
-use crate::curve::{self, Security, ZapHandler};
-use crate::encoder::push_json_escaped;
+use crate::rotate::{usable_path, LogDir, Rotation};
+use crate::stats::{Malformed, Stats};
+use crate::units::{parse_duration, parse_size};
+use crate::{signals, CurveArgs};
 use clap::Args;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
+use zeek_zeromq_writer::curve::{self, Security, ZapHandler};
+use zeek_zeromq_writer::encoder::push_json_escaped;
+use zeek_zeromq_writer::endpoint;
 
 #[derive(Args, Debug)]
 pub struct SubArgs {
@@ -223,7 +224,7 @@ fn open_socket(
     }
     .map_err(|e| format!("cannot subscribe: {e}"))?;
     if bind {
-        crate::endpoint::validate_bind(endpoint)
+        endpoint::validate_bind(endpoint)
             .and_then(|_| sock.bind(endpoint).map_err(|e| e.to_string()))
             .map_err(|e| format!("cannot bind \"{endpoint}\": {e}"))?;
         let bound = sock
@@ -233,7 +234,7 @@ fn open_socket(
             .unwrap_or_else(|| endpoint.to_string());
         eprintln!("zeek-zmq sub: bound to {bound}");
     } else {
-        crate::endpoint::validate_connect(endpoint)
+        endpoint::validate_connect(endpoint)
             .and_then(|_| sock.connect(endpoint).map_err(|e| e.to_string()))
             .map_err(|e| format!("cannot connect to \"{endpoint}\": {e}"))?;
         eprintln!("zeek-zmq sub: connecting to {endpoint}");

@@ -2,22 +2,22 @@
 //! gzip) as `[path, json]` messages through the writer's own publisher,
 //! exactly as the plugin would have published the records.
 
-use super::progress::Progress;
-use super::units::{parse_duration, parse_rate, show_duration};
-use super::{signals, CurveArgs};
-use crate::channel::Sent;
-use crate::encoder::{JsonOptions, TimestampFormat};
-use crate::endpoint;
-use crate::frames::{Frame, FramePool};
 use crate::logfile::{Item, LogFile};
-use crate::options::{Options, OverflowPolicy};
-use crate::publisher::Publisher;
+use crate::progress::Progress;
+use crate::units::{parse_duration, parse_rate, show_duration};
+use crate::{signals, CurveArgs};
 use clap::{Args, ValueEnum};
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use zeek_zeromq_writer::channel::Sent;
+use zeek_zeromq_writer::encoder::{JsonOptions, TimestampFormat};
+use zeek_zeromq_writer::endpoint;
+use zeek_zeromq_writer::frames::{Frame, FramePool};
+use zeek_zeromq_writer::options::{Options, OverflowPolicy};
+use zeek_zeromq_writer::publisher::Publisher;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Overflow {

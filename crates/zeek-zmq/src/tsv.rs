@@ -1,5 +1,5 @@
 //! Reads Zeek's TSV logs (the ASCII writer's default format) into the slot
-//! lists the [`crate::encoder::Encoder`] takes, so that a TSV record becomes
+//! lists the plugin's [`Encoder`] takes, so that a TSV record becomes
 //! the JSON Zeek would have written for the same values.
 //!
 //! The header declares how the rest of the file is written:
@@ -28,10 +28,10 @@
 //! and intervals are written with (at most) 6 decimals, times with exactly 6;
 //! a port's protocol is not written (JSON does not show it either).
 
-use crate::encoder::{EncodeError, Encoder};
-use crate::record::{FieldSpec, Kind, Proto, Slot};
 use std::net::IpAddr;
 use std::ops::Range;
+use zeek_zeromq_writer::encoder::{EncodeError, Encoder};
+use zeek_zeromq_writer::record::{FieldSpec, Kind, Proto, Slot};
 
 /// What one line was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,7 +417,7 @@ impl TsvParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encoder::JsonOptions;
+    use zeek_zeromq_writer::encoder::JsonOptions;
 
     fn parse(lines: &[&str]) -> (TsvParser, Vec<Result<String, String>>) {
         let mut p = TsvParser::new();
