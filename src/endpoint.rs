@@ -1,12 +1,41 @@
 //! Checks an endpoint before libzmq sees it, so a typo gives one clear
-//! message instead of a silent socket that never connects.
+//! message instead of a silent socket that never connects; then binds or
+//! connects a socket to it. Every socket that binds or connects (the
+//! writer's, and `zeek-zmq`'s) goes through here.
 
+use std::fmt::Display;
 use std::net::ToSocketAddrs;
+
+/// Validates an endpoint to bind (`bind`) or to connect to: see
+/// [`validate_bind`] and [`validate_connect`].
+pub fn validate(endpoint: &str, bind: bool) -> Result<(), String> {
+    if bind {
+        validate_bind(endpoint)
+    } else {
+        validate_connect(endpoint)
+    }
+}
+
+/// Binds `socket` to `endpoint` (`bind`) or connects it there.
+pub fn attach(socket: &zmq::Socket, endpoint: &str, bind: bool) -> Result<(), String> {
+    let attached = if bind {
+        socket.bind(endpoint)
+    } else {
+        socket.connect(endpoint)
+    };
+    attached.map_err(|e| cannot_attach(endpoint, bind, e))
+}
+
+/// `cannot bind "ENDPOINT": WHY`, or `cannot connect to "ENDPOINT": WHY`.
+pub fn cannot_attach(endpoint: &str, bind: bool, why: impl Display) -> String {
+    let verb = if bind { "bind" } else { "connect to" };
+    format!("cannot {verb} \"{endpoint}\": {why}")
+}
 
 /// Validates an endpoint Zeek connects to: `tcp://host:port` (host a name,
 /// an IPv4 address or a bracketed IPv6 address; names must resolve) or
 /// `ipc://path`. Returns why it is unusable.
-pub fn validate_connect(endpoint: &str) -> Result<(), String> {
+fn validate_connect(endpoint: &str) -> Result<(), String> {
     let Some((transport, address)) = endpoint.split_once("://") else {
         return Err("no transport: expected tcp://host:port or ipc://path".into());
     };
@@ -28,7 +57,7 @@ pub fn validate_connect(endpoint: &str) -> Result<(), String> {
 /// Validates an endpoint Zeek binds: `tcp://host:port` (host `*`, an
 /// address, a bracketed IPv6 address or an interface name; port a number)
 /// or `ipc://path`. Whether the address is usable only `bind` can tell.
-pub fn validate_bind(endpoint: &str) -> Result<(), String> {
+fn validate_bind(endpoint: &str) -> Result<(), String> {
     let Some((transport, address)) = endpoint.split_once("://") else {
         return Err("no transport: expected tcp://host:port or ipc://path".into());
     };

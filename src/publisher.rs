@@ -12,6 +12,7 @@
 
 use crate::channel::{Channel, Sent};
 use crate::curve::{self, Security, ZapHandler};
+use crate::endpoint;
 use crate::frames::Frame;
 use crate::options::{Options, OverflowPolicy};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -76,10 +77,7 @@ fn shared_bound(opts: &Options, security: Security) -> Result<Arc<BoundEndpoint>
     };
     let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
     curve::apply(channel.socket(), &security)?;
-    channel
-        .socket()
-        .bind(&opts.endpoint)
-        .map_err(|e| format!("cannot bind \"{}\": {e}", opts.endpoint))?;
+    endpoint::attach(channel.socket(), &opts.endpoint, true)?;
     let bound = Arc::new(BoundEndpoint {
         endpoint: opts.endpoint.clone(),
         security,
@@ -104,10 +102,7 @@ impl Publisher {
                 .map_err(|e| format!("cannot configure ZeroMQ: {e}"))?;
             let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
             curve::apply(channel.socket(), &security)?;
-            channel
-                .socket()
-                .connect(&opts.endpoint)
-                .map_err(|e| format!("cannot connect to \"{}\": {e}", opts.endpoint))?;
+            endpoint::attach(channel.socket(), &opts.endpoint, false)?;
             Target::Connected(channel)
         };
         let mut publisher = Publisher {

@@ -156,12 +156,7 @@ impl Writer {
                         $config[\"endpoint\"]; not publishing this log"
                 .into());
         }
-        let check = if opts.bind {
-            endpoint::validate_bind(&opts.endpoint)
-        } else {
-            endpoint::validate_connect(&opts.endpoint)
-        };
-        check.map_err(|why| {
+        endpoint::validate(&opts.endpoint, opts.bind).map_err(|why| {
             format!(
                 "bad endpoint \"{}\": {why}; not publishing this log",
                 opts.endpoint

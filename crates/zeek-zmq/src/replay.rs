@@ -165,12 +165,8 @@ fn options(args: &ReplayArgs) -> Result<Options, String> {
             "tcp://localhost:12345".into()
         }
     });
-    let check = if args.bind {
-        endpoint::validate_bind(&endpoint)
-    } else {
-        endpoint::validate_connect(&endpoint)
-    };
-    check.map_err(|e| format!("bad endpoint \"{endpoint}\": {e}"))?;
+    endpoint::validate(&endpoint, args.bind)
+        .map_err(|e| format!("bad endpoint \"{endpoint}\": {e}"))?;
     Ok(Options {
         endpoint,
         hwm: args.hwm.max(0),

@@ -223,10 +223,9 @@ fn open_socket(
             .try_for_each(|p| sock.set_subscribe(p.as_bytes()))
     }
     .map_err(|e| format!("cannot subscribe: {e}"))?;
+    endpoint::validate(endpoint, bind).map_err(|e| endpoint::cannot_attach(endpoint, bind, e))?;
+    endpoint::attach(&sock, endpoint, bind)?;
     if bind {
-        endpoint::validate_bind(endpoint)
-            .and_then(|_| sock.bind(endpoint).map_err(|e| e.to_string()))
-            .map_err(|e| format!("cannot bind \"{endpoint}\": {e}"))?;
         let bound = sock
             .get_last_endpoint()
             .ok()
@@ -234,9 +233,6 @@ fn open_socket(
             .unwrap_or_else(|| endpoint.to_string());
         eprintln!("zeek-zmq sub: bound to {bound}");
     } else {
-        endpoint::validate_connect(endpoint)
-            .and_then(|_| sock.connect(endpoint).map_err(|e| e.to_string()))
-            .map_err(|e| format!("cannot connect to \"{endpoint}\": {e}"))?;
         eprintln!("zeek-zmq sub: connecting to {endpoint}");
     }
     Ok((sock, zap))
