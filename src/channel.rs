@@ -50,7 +50,7 @@ fn set_xpub_nodrop(socket: &mut zmq::Socket) -> zmq::Result<()> {
     if rc == 0 {
         Ok(())
     } else {
-        Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }))
+        Err(frames::last_errno())
     }
 }
 

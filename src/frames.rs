@@ -197,7 +197,7 @@ pub fn send(socket: &mut zmq::Socket, frame: Box<Frame>, flags: i32) -> Result<(
     let rc = unsafe { zmq_sys::zmq_msg_init_data(&mut msg, data, len, Some(release), hint.cast()) };
     if rc != 0 {
         // No message, so `release` will not be called: take the frame back.
-        let err = zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() });
+        let err = last_errno();
         // SAFETY: `hint` came from `Box::into_raw` and nobody else has it.
         let frame = unsafe { Box::from_raw(hint) };
         frame.home.clone().push(frame);
@@ -206,7 +206,7 @@ pub fn send(socket: &mut zmq::Socket, frame: Box<Frame>, flags: i32) -> Result<(
     // SAFETY: an initialised message and a live socket.
     let rc = unsafe { zmq_sys::zmq_msg_send(&mut msg, socket.as_mut_ptr(), flags) };
     if rc < 0 {
-        let err = zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() });
+        let err = last_errno();
         // The message is still ours: closing it calls `release`.
         unsafe { zmq_sys::zmq_msg_close(&mut msg) };
         return Err(err);
@@ -229,9 +229,15 @@ pub fn send_copy(socket: &mut zmq::Socket, bytes: &[u8], flags: i32) -> Result<(
         )
     };
     if rc < 0 {
-        return Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }));
+        return Err(last_errno());
     }
     Ok(())
+}
+
+/// The error of the libzmq call that just failed on this thread.
+pub(crate) fn last_errno() -> zmq::Error {
+    // SAFETY: zmq_errno(3) takes nothing and reads this thread's errno.
+    zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() })
 }
 
 /// libzmq's free function for a sent frame: called once, from whichever
