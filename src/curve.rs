@@ -155,26 +155,27 @@ pub fn apply(socket: &zmq::Socket, security: &Security) -> Result<(), String> {
 
 /// Client keys rejected by a ZAP handler, each to be reported once.
 #[derive(Default)]
-pub struct Rejections {
+struct Rejections {
     /// Connection attempts rejected in all.
-    pub count: u64,
+    count: u64,
     reported: HashSet<Key>,
     /// Not yet reported: (client key, peer address).
     pending: Vec<(Key, String)>,
     /// Problems with the allowed-clients file, not yet reported.
-    pub file_errors: Vec<String>,
+    file_errors: Vec<String>,
 }
 
 impl Rejections {
-    /// Messages to report now (each rejected key once).
-    pub fn take_messages(&mut self) -> Vec<String> {
+    /// Messages to report now (each rejected key once), calling the
+    /// rejected client a `peer`.
+    fn take_messages(&mut self, peer: &str) -> Vec<String> {
         let count = self.count;
         let mut out: Vec<String> = self
             .pending
             .drain(..)
             .map(|(key, addr)| {
                 format!(
-                    "rejected a subscriber with CURVE public key {} from {addr}: not an allowed \
+                    "rejected a {peer} with CURVE public key {} from {addr}: not an allowed \
                      client ({count} rejected connection attempts so far)",
                     keys::to_z85(&key)
                 )
@@ -190,13 +191,35 @@ impl Rejections {
 pub struct ZapHandler {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
-    pub rejections: Arc<Mutex<Rejections>>,
+    rejections: Arc<Mutex<Rejections>>,
 }
 
 impl ZapHandler {
-    /// Binds the ZAP endpoint in `ctx` (before any CURVE server socket in
-    /// it binds) and serves it on a thread.
-    pub fn start(ctx: &zmq::Context, allowed: Allowed) -> Result<ZapHandler, String> {
+    /// The ZAP handler a socket with `security` needs, started in `ctx`:
+    /// one for a CURVE server that accepts only the allowed clients, none
+    /// otherwise. Call it before any CURVE server socket in `ctx` binds.
+    pub fn for_security(
+        ctx: &zmq::Context,
+        security: &Security,
+    ) -> Result<Option<ZapHandler>, String> {
+        match security {
+            Security::Server {
+                allowed: Some(allowed),
+                ..
+            } => ZapHandler::start(ctx, allowed.clone()).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// What to report about rejected clients since the last call, each
+    /// rejected key once: the front-end says what the client was to it
+    /// (`peer`: "subscriber" to a publisher, "publisher" to a subscriber).
+    pub fn take_messages(&self, peer: &str) -> Vec<String> {
+        lock(&self.rejections).take_messages(peer)
+    }
+
+    /// Binds the ZAP endpoint in `ctx` and serves it on a thread.
+    fn start(ctx: &zmq::Context, allowed: Allowed) -> Result<ZapHandler, String> {
         let sock = ctx
             .socket(zmq::REP)
             .map_err(|e| format!("cannot create the ZAP socket: {e}"))?;

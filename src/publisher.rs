@@ -68,13 +68,7 @@ fn shared_bound(opts: &Options, security: Security) -> Result<Arc<BoundEndpoint>
     }
     let ctx = zmq::Context::new();
     // The ZAP handler must be there before a CURVE server socket binds.
-    let zap = match &security {
-        Security::Server {
-            allowed: Some(allowed),
-            ..
-        } => Some(ZapHandler::start(&ctx, allowed.clone())?),
-        _ => None,
-    };
+    let zap = ZapHandler::for_security(&ctx, &security)?;
     let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
     curve::apply(channel.socket(), &security)?;
     endpoint::attach(channel.socket(), &opts.endpoint, true)?;
@@ -154,12 +148,10 @@ impl Publisher {
     /// rejected key once, whichever writer of the endpoint asks first.
     pub fn take_reports(&mut self) -> Vec<String> {
         match &self.target {
-            Target::Bound(b) => b.zap.as_ref().map_or_else(Vec::new, |z| {
-                z.rejections
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take_messages()
-            }),
+            Target::Bound(b) => b
+                .zap
+                .as_ref()
+                .map_or_else(Vec::new, |z| z.take_messages("subscriber")),
             Target::Connected(_) => Vec::new(),
         }
     }

@@ -10,7 +10,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
-use zeek_zeromq_writer::curve::{self, Security, ZapHandler};
+use zeek_zeromq_writer::curve::{self, ZapHandler};
 use zeek_zeromq_writer::encoder::push_json_escaped;
 use zeek_zeromq_writer::endpoint;
 
@@ -200,13 +200,7 @@ fn open_socket(
     let bind = !args.connect;
     let security =
         curve::resolve(&args.curve.options()?, bind).map_err(|e| CurveArgs::explain(&e))?;
-    let zap = match &security {
-        Security::Server {
-            allowed: Some(allowed),
-            ..
-        } => Some(ZapHandler::start(ctx, allowed.clone())?),
-        _ => None,
-    };
+    let zap = ZapHandler::for_security(ctx, &security)?;
     let sock = ctx
         .socket(zmq::SUB)
         .map_err(|e| format!("cannot create a ZeroMQ socket: {e}"))?;
@@ -364,16 +358,8 @@ fn receive(
             dir.tick(SystemTime::now())
                 .map_err(|e| format!("cannot rotate: {e}"))?;
         }
-        if let Some(z) = zap {
-            let messages = z
-                .rejections
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take_messages();
-            for m in messages {
-                let m = m.replacen("rejected a subscriber", "rejected a publisher", 1);
-                eprintln!("zeek-zmq sub: {m}");
-            }
+        for m in zap.map_or_else(Vec::new, |z| z.take_messages("publisher")) {
+            eprintln!("zeek-zmq sub: {m}");
         }
         if let (Some(t), Some(every)) = (next_stats, stats_every) {
             let now = Instant::now();
