@@ -9,6 +9,7 @@
 use crate::keys::{self, Key, SecretKey};
 use crate::options::CurveOptions;
 use std::collections::HashSet;
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -39,97 +40,218 @@ pub struct Allowed {
     pub file: Option<PathBuf>,
 }
 
-/// Checks the CURVE options for a writer that binds (`bind`) or connects.
-pub fn resolve(c: &CurveOptions, bind: bool) -> Result<Security, String> {
+/// A CURVE option. Each front-end has its own name for it: the plugin a
+/// script option, `zeek-zmq` a flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CurveOption {
+    ServerPublicKey,
+    SecretKeyFile,
+    PublicKey,
+    SecretKey,
+    AllowedClients,
+    AllowedClientsFile,
+}
+
+impl CurveOption {
+    /// The plugin's name: the script option without `LogZeroMQ::`.
+    pub fn script_name(self) -> &'static str {
+        match self {
+            CurveOption::ServerPublicKey => "curve_server_public_key",
+            CurveOption::SecretKeyFile => "curve_secret_key_file",
+            CurveOption::PublicKey => "curve_public_key",
+            CurveOption::SecretKey => "curve_secret_key",
+            CurveOption::AllowedClients => "curve_allowed_clients",
+            CurveOption::AllowedClientsFile => "curve_allowed_clients_file",
+        }
+    }
+}
+
+/// Why the CURVE options cannot be used (so nothing is sent). No variant
+/// holds a secret key.
+///
+/// The [`Display`](fmt::Display) form is the plugin's: it names the
+/// `LogZeroMQ::curve_*` options and calls this end Zeek. `zeek-zmq` says
+/// the same in terms of its flags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CurveError {
+    /// The libzmq in use was built without CURVE.
+    Unavailable,
+    /// An option holds something that is not a key; `index` counts the
+    /// keys of a list from 1. `why` does not repeat the text.
+    BadKey {
+        option: CurveOption,
+        index: Option<usize>,
+        why: String,
+    },
+    /// Both the secret key file and the literal secret key are set.
+    TwoSecretKeys,
+    /// The public key set is not the secret key's.
+    PublicKeyMismatch,
+    /// A public key is set, but no secret key.
+    PublicKeyWithoutSecretKey,
+    /// Binding, this end is the server: the server's key is not an option.
+    ServerKeyInBindMode,
+    /// Binding, this end is the server: it needs its secret key.
+    NoSecretKeyToBind,
+    /// Connecting needs the server's public key.
+    NoServerKeyToConnect,
+    /// Only a server (binding) has allowed clients.
+    AllowedClientsInConnectMode,
+    /// A key file cannot be used; the message names the file and why.
+    KeyFile(String),
+    /// libzmq cannot do what CURVE needs (make or derive keys).
+    Setup(String),
+}
+
+impl fmt::Display for CurveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = |o: &CurveOption| format!("LogZeroMQ::{}", o.script_name());
+        match self {
+            CurveError::Unavailable => {
+                f.write_str("CURVE options are set but this libzmq was built without CURVE")
+            }
+            CurveError::BadKey {
+                option,
+                index: None,
+                why,
+            } => write!(f, "{}: {why}", name(option)),
+            CurveError::BadKey {
+                option,
+                index: Some(i),
+                why,
+            } => write!(f, "{}, key {i}: {why}", name(option)),
+            CurveError::TwoSecretKeys => f.write_str(
+                "set either LogZeroMQ::curve_secret_key_file or LogZeroMQ::curve_secret_key, \
+                 not both",
+            ),
+            CurveError::PublicKeyMismatch => {
+                f.write_str("LogZeroMQ::curve_public_key does not belong to the secret key")
+            }
+            CurveError::PublicKeyWithoutSecretKey => f.write_str(
+                "LogZeroMQ::curve_public_key is set but no secret key \
+                 (LogZeroMQ::curve_secret_key_file)",
+            ),
+            CurveError::ServerKeyInBindMode => f.write_str(
+                "LogZeroMQ::curve_server_public_key is for connect mode; \
+                 in bind mode Zeek is the CURVE server",
+            ),
+            CurveError::NoSecretKeyToBind => f.write_str(
+                "CURVE in bind mode needs Zeek's secret key: \
+                 set LogZeroMQ::curve_secret_key_file",
+            ),
+            CurveError::NoServerKeyToConnect => f.write_str(
+                "CURVE in connect mode needs the subscriber's public key: \
+                 set LogZeroMQ::curve_server_public_key",
+            ),
+            CurveError::AllowedClientsInConnectMode => {
+                f.write_str("LogZeroMQ::curve_allowed_clients(_file) are for bind mode")
+            }
+            CurveError::KeyFile(why) | CurveError::Setup(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Checks the CURVE options for a socket that binds (`bind`) or connects.
+pub fn resolve(c: &CurveOptions, bind: bool) -> Result<Security, CurveError> {
     if !c.any() {
         return Ok(Security::Plain);
     }
     if !keys::curve_available() {
-        return Err("CURVE options are set but this libzmq was built without CURVE".into());
+        return Err(CurveError::Unavailable);
     }
     let secret = own_secret(c)?;
-    if let Some(secret) = &secret {
-        if !c.public_key.is_empty() {
-            let public = keys::parse_z85(&c.public_key)
-                .map_err(|e| format!("LogZeroMQ::curve_public_key: {e}"))?;
-            if keys::public_of(secret)? != public {
-                return Err("LogZeroMQ::curve_public_key does not belong to the secret key".into());
-            }
-        }
-    } else if !c.public_key.is_empty() {
-        return Err("LogZeroMQ::curve_public_key is set but no secret key \
-                    (LogZeroMQ::curve_secret_key_file)"
-            .into());
-    }
     if bind {
-        if !c.server_public_key.is_empty() {
-            return Err("LogZeroMQ::curve_server_public_key is for connect mode; \
-                        in bind mode Zeek is the CURVE server"
-                .into());
-        }
-        let secret = secret.ok_or(
-            "CURVE in bind mode needs Zeek's secret key: set LogZeroMQ::curve_secret_key_file",
-        )?;
-        let mut keys = Vec::new();
-        for (i, k) in c
-            .allowed_clients
-            .split(|ch: char| ch.is_whitespace() || ch == ',')
-            .filter(|k| !k.is_empty())
-            .enumerate()
-        {
-            keys.push(
-                keys::parse_z85(k)
-                    .map_err(|e| format!("LogZeroMQ::curve_allowed_clients, key {}: {e}", i + 1))?,
-            );
-        }
-        let file =
-            (!c.allowed_clients_file.is_empty()).then(|| PathBuf::from(&c.allowed_clients_file));
-        if let Some(f) = &file {
-            keys::read_public_keys_file(f)?;
-        }
-        let allowed = (!keys.is_empty() || file.is_some()).then_some(Allowed { keys, file });
-        Ok(Security::Server { secret, allowed })
+        server(c, secret)
     } else {
-        if c.server_public_key.is_empty() {
-            return Err("CURVE in connect mode needs the subscriber's public key: \
-                        set LogZeroMQ::curve_server_public_key"
-                .into());
-        }
-        if !c.allowed_clients.is_empty() || !c.allowed_clients_file.is_empty() {
-            return Err("LogZeroMQ::curve_allowed_clients(_file) are for bind mode".into());
-        }
-        let server = keys::parse_z85(&c.server_public_key)
-            .map_err(|e| format!("LogZeroMQ::curve_server_public_key: {e}"))?;
-        let secret = match secret {
-            Some(s) => s,
-            None => {
-                // No identity of our own: a temporary key pair.
-                let pair = zmq::CurveKeyPair::new()
-                    .map_err(|e| format!("cannot generate a CURVE key pair: {e}"))?;
-                SecretKey(pair.secret_key)
-            }
-        };
-        let public = keys::public_of(&secret)?;
-        Ok(Security::Client {
-            server,
-            public,
-            secret,
-        })
+        client(c, secret)
     }
 }
 
-fn own_secret(c: &CurveOptions) -> Result<Option<SecretKey>, String> {
-    match (c.secret_key_file.is_empty(), c.secret_key.is_empty()) {
-        (true, true) => Ok(None),
-        (false, false) => Err(
-            "set either LogZeroMQ::curve_secret_key_file or LogZeroMQ::curve_secret_key, not both"
-                .into(),
+/// This end's secret key, if one is set, checked against its public key
+/// if that is set too.
+fn own_secret(c: &CurveOptions) -> Result<Option<SecretKey>, CurveError> {
+    let secret = match (c.secret_key_file.is_empty(), c.secret_key.is_empty()) {
+        (true, true) => None,
+        (false, false) => return Err(CurveError::TwoSecretKeys),
+        (false, true) => Some(
+            keys::read_secret_key_file(c.secret_key_file.as_ref()).map_err(CurveError::KeyFile)?,
         ),
-        (false, true) => keys::read_secret_key_file(c.secret_key_file.as_ref()).map(Some),
-        (true, false) => keys::parse_z85(&c.secret_key)
-            .map(|k| Some(SecretKey(k)))
-            .map_err(|e| format!("LogZeroMQ::curve_secret_key: {e}")),
+        (true, false) => Some(SecretKey(parse_key(&c.secret_key, CurveOption::SecretKey)?)),
+    };
+    match &secret {
+        Some(secret) if !c.public_key.is_empty() => {
+            let public = parse_key(&c.public_key, CurveOption::PublicKey)?;
+            if keys::public_of(secret).map_err(CurveError::Setup)? != public {
+                return Err(CurveError::PublicKeyMismatch);
+            }
+        }
+        None if !c.public_key.is_empty() => return Err(CurveError::PublicKeyWithoutSecretKey),
+        _ => {}
     }
+    Ok(secret)
+}
+
+/// Binding: this end is the CURVE server, with its own secret key.
+fn server(c: &CurveOptions, secret: Option<SecretKey>) -> Result<Security, CurveError> {
+    if !c.server_public_key.is_empty() {
+        return Err(CurveError::ServerKeyInBindMode);
+    }
+    let secret = secret.ok_or(CurveError::NoSecretKeyToBind)?;
+    let mut keys = Vec::new();
+    for (i, k) in c
+        .allowed_clients
+        .split(|ch: char| ch.is_whitespace() || ch == ',')
+        .filter(|k| !k.is_empty())
+        .enumerate()
+    {
+        keys.push(keys::parse_z85(k).map_err(|why| CurveError::BadKey {
+            option: CurveOption::AllowedClients,
+            index: Some(i + 1),
+            why,
+        })?);
+    }
+    let file = (!c.allowed_clients_file.is_empty()).then(|| PathBuf::from(&c.allowed_clients_file));
+    if let Some(f) = &file {
+        keys::read_public_keys_file(f).map_err(CurveError::KeyFile)?;
+    }
+    let allowed = (!keys.is_empty() || file.is_some()).then_some(Allowed { keys, file });
+    Ok(Security::Server { secret, allowed })
+}
+
+/// Connecting: this end is a CURVE client of the server whose public key
+/// is set, with its own key pair or a temporary one.
+fn client(c: &CurveOptions, secret: Option<SecretKey>) -> Result<Security, CurveError> {
+    if c.server_public_key.is_empty() {
+        return Err(CurveError::NoServerKeyToConnect);
+    }
+    if !c.allowed_clients.is_empty() || !c.allowed_clients_file.is_empty() {
+        return Err(CurveError::AllowedClientsInConnectMode);
+    }
+    let server = parse_key(&c.server_public_key, CurveOption::ServerPublicKey)?;
+    let secret = match secret {
+        Some(s) => s,
+        None => {
+            // No identity of our own: a temporary key pair.
+            let pair = zmq::CurveKeyPair::new()
+                .map_err(|e| CurveError::Setup(format!("cannot generate a CURVE key pair: {e}")))?;
+            SecretKey(pair.secret_key)
+        }
+    };
+    let public = keys::public_of(&secret).map_err(CurveError::Setup)?;
+    Ok(Security::Client {
+        server,
+        public,
+        secret,
+    })
+}
+
+/// The key `text` of `option`.
+fn parse_key(text: &str, option: CurveOption) -> Result<Key, CurveError> {
+    keys::parse_z85(text).map_err(|why| CurveError::BadKey {
+        option,
+        index: None,
+        why,
+    })
 }
 
 /// Applies `security` to a socket before it connects or binds.

@@ -84,10 +84,10 @@ fn shared_bound(opts: &Options, security: Security) -> Result<Arc<BoundEndpoint>
 
 impl Publisher {
     /// Connects to, or binds (`opts.bind`), `opts.endpoint` (already
-    /// validated); then applies the connect pause and waits for a
+    /// validated) with `security` (resolved from `opts.curve` by
+    /// [`curve::resolve`]); then applies the connect pause and waits for a
     /// subscriber of `path` as the options say.
-    pub fn open(opts: &Options, path: &[u8]) -> Result<Publisher, String> {
-        let security = curve::resolve(&opts.curve, opts.bind)?;
+    pub fn open(opts: &Options, security: Security, path: &[u8]) -> Result<Publisher, String> {
         let target = if opts.bind {
             Target::Bound(shared_bound(opts, security)?)
         } else {

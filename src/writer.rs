@@ -4,6 +4,7 @@
 //! the writer's own thread.
 
 use crate::channel::Sent;
+use crate::curve;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
 use crate::frames::FramePool;
@@ -162,7 +163,10 @@ impl Writer {
                 opts.endpoint
             )
         })?;
-        Publisher::open(opts, path).map_err(|why| format!("{why}; not publishing this log"))
+        let security = curve::resolve(&opts.curve, opts.bind)
+            .map_err(|why| format!("{why}; not publishing this log"))?;
+        Publisher::open(opts, security, path)
+            .map_err(|why| format!("{why}; not publishing this log"))
     }
 
     /// `DoWrite`: encodes and publishes one record.

@@ -2,10 +2,11 @@
 //! gzip) as `[path, json]` messages through the writer's own publisher,
 //! exactly as the plugin would have published the records.
 
+use crate::curve_args::CurveArgs;
 use crate::logfile::{Item, LogFile};
 use crate::progress::Progress;
+use crate::signals;
 use crate::units::{parse_duration, parse_rate, show_duration};
-use crate::{signals, CurveArgs};
 use clap::{Args, ValueEnum};
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -182,7 +183,6 @@ fn options(args: &ReplayArgs) -> Result<Options, String> {
         overflow: OverflowPolicy::Drop,
         block_timeout: args.block_timeout,
         bind: args.bind,
-        curve: args.curve.options()?,
         ..Options::default()
     })
 }
@@ -311,7 +311,8 @@ fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
         .collect::<Result<_, _>>()?;
     let total_size: u64 = sizes.iter().sum::<u64>().max(1);
     signals::install();
-    let mut publisher = Publisher::open(&opts, b"").map_err(|e| CurveArgs::explain(&e))?;
+    let security = args.curve.security(args.bind)?;
+    let mut publisher = Publisher::open(&opts, security, b"")?;
     let mut frames = FramePool::new();
     let mut progress = Progress::new(!args.quiet && std::io::stderr().is_terminal());
     let mut counts = Counts::default();

@@ -1,10 +1,11 @@
 //! `zeek-zmq sub`: receives `[path, json]` messages and writes the records
 //! as JSON lines to stdout or as one log file per path.
 
+use crate::curve_args::CurveArgs;
 use crate::rotate::{usable_path, LogDir, Rotation};
+use crate::signals;
 use crate::stats::{Malformed, Stats};
 use crate::units::{parse_duration, parse_size};
-use crate::{signals, CurveArgs};
 use clap::Args;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -198,8 +199,7 @@ fn open_socket(
     endpoint: &str,
 ) -> Result<(zmq::Socket, Option<ZapHandler>), String> {
     let bind = !args.connect;
-    let security =
-        curve::resolve(&args.curve.options()?, bind).map_err(|e| CurveArgs::explain(&e))?;
+    let security = args.curve.security(bind)?;
     let zap = ZapHandler::for_security(ctx, &security)?;
     let sock = ctx
         .socket(zmq::SUB)
