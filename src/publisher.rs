@@ -9,11 +9,16 @@
 //!   that socket behind a mutex (ZeroMQ sockets may move between threads
 //!   with a full memory barrier, which the mutex provides). The socket closes,
 //!   with linger, when the last of them finishes.
+//!
+//! Either way a record goes out in [`Publisher::publish`]: written into a
+//! frame from the writer's own [`FramePool`], sent under the overflow
+//! policy (retrying while a subscriber has no room, with `Block`), and the
+//! frame taken back if it was not sent.
 
 use crate::channel::{Channel, Sent};
 use crate::curve::{self, Security, ZapHandler};
 use crate::endpoint;
-use crate::frames::Frame;
+use crate::frames::{Frame, FramePool};
 use crate::options::{Options, OverflowPolicy};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
@@ -22,6 +27,18 @@ pub struct Publisher {
     target: Target,
     policy: OverflowPolicy,
     block_timeout: Duration,
+    /// Buffers for frame 2, sent without copies.
+    frames: FramePool,
+}
+
+/// Why a record was not published: it could not be written, or the socket
+/// failed. (What the overflow policy decides is a [`Sent`].)
+#[derive(Debug)]
+pub enum PublishError<E> {
+    /// Writing the record into its frame failed; nothing was sent.
+    Fill(E),
+    /// The socket failed.
+    Socket(zmq::Error),
 }
 
 enum Target {
@@ -103,6 +120,7 @@ impl Publisher {
             target,
             policy: opts.overflow,
             block_timeout: opts.block_timeout,
+            frames: FramePool::new(),
         };
         if opts.connect_pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
@@ -161,13 +179,51 @@ impl Publisher {
         self.with_channel(|c| c.drain_subscriptions());
     }
 
-    /// Queues `[path, frame]` under the overflow policy: with `Drop` one
-    /// try; with `Block` retries until it is queued or `block_timeout`
-    /// passed. The frame is taken when queued (see [`Channel::try_send`]).
-    pub fn send(
+    /// Publishes one record, `[path, json]`: `fill` writes the JSON into
+    /// an empty buffer (a frame of the pool), which then goes out under the
+    /// overflow policy (see [`Publisher::publish_until`]).
+    pub fn publish<E>(
+        &mut self,
+        path: &[u8],
+        fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<Sent, PublishError<E>> {
+        self.publish_until(path, fill, || false)
+    }
+
+    /// [`Publisher::publish`], where waiting for room ends early when
+    /// `give_up()` says so (checked between tries, e.g. for a signal).
+    ///
+    /// With `Drop` the record is sent in one try; with `Block` the send is
+    /// retried while a subscriber has no room, until it is queued,
+    /// `block_timeout` passed or `give_up()`. A frame that was not sent
+    /// (not filled, `Full`, `NoSubscriber`, an error) goes back to the pool.
+    pub fn publish_until<E>(
+        &mut self,
+        path: &[u8],
+        fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+        give_up: impl Fn() -> bool,
+    ) -> Result<Sent, PublishError<E>> {
+        let mut frame = self.frames.take();
+        if let Err(e) = fill(&mut frame.buf) {
+            self.frames.give_back(frame);
+            return Err(PublishError::Fill(e));
+        }
+        // Taken by the send once the message is queued (see
+        // [`Channel::try_send`]).
+        let mut frame = Some(frame);
+        let sent = self.send(path, &mut frame, give_up);
+        if let Some(frame) = frame {
+            self.frames.give_back(frame);
+        }
+        sent.map_err(PublishError::Socket)
+    }
+
+    /// The overflow policy's sends: see [`Publisher::publish_until`].
+    fn send(
         &mut self,
         path: &[u8],
         frame: &mut Option<Box<Frame>>,
+        give_up: impl Fn() -> bool,
     ) -> Result<Sent, zmq::Error> {
         let first = self.with_channel(|c| c.try_send(path, frame))?;
         if first != Sent::Full || self.policy == OverflowPolicy::Drop {
@@ -176,7 +232,7 @@ impl Publisher {
         let deadline = (!self.block_timeout.is_zero()).then(|| Instant::now() + self.block_timeout);
         let mut pause = Duration::from_micros(20);
         loop {
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if give_up() || deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(Sent::Full);
             }
             // XPUB never reports writability, so back off and retry.

@@ -7,11 +7,11 @@ use crate::channel::Sent;
 use crate::curve;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
-use crate::frames::FramePool;
 use crate::options::{self, Options, OverflowPolicy};
-use crate::publisher::Publisher;
+use crate::publisher::{PublishError, Publisher};
 use crate::record::{FieldSpec, Slot};
 use crate::report::Report;
+use std::fmt;
 use std::time::Instant;
 
 /// Per-writer counters. Always `written == sent + dropped`.
@@ -66,8 +66,12 @@ struct Active {
     encoder: Encoder,
     publisher: Publisher,
     opts: Options,
-    /// Buffers for frame 2, sent without copies.
-    frames: FramePool,
+}
+
+/// The failures reported once per writer.
+enum Failure {
+    Encode,
+    Send,
 }
 
 pub struct Writer {
@@ -142,7 +146,6 @@ impl Writer {
                 encoder: Encoder::new(&fields, opts.json),
                 publisher,
                 opts,
-                frames: FramePool::new(),
             })),
             Err(why) => {
                 report.error(&why);
@@ -169,7 +172,8 @@ impl Writer {
             .map_err(|why| format!("{why}; not publishing this log"))
     }
 
-    /// `DoWrite`: encodes and publishes one record.
+    /// `DoWrite`: encodes and publishes one record, and counts how that
+    /// went.
     ///
     /// # Safety
     /// The string slots must point at readable bytes (see
@@ -180,44 +184,59 @@ impl Writer {
             self.stats.dropped += 1;
             return;
         };
-        let mut frame = active.frames.take();
-        if let Err(e) = active.encoder.encode(slots, &mut frame.buf) {
-            active.frames.give_back(frame);
+        let Active {
+            encoder, publisher, ..
+        } = &mut **active;
+        let mut json_len = 0;
+        let published = publisher.publish(&self.path, |json| {
+            // SAFETY: the caller promises readable string slots (above).
+            let encoded = unsafe { encoder.encode(slots, json) };
+            json_len = json.len();
+            encoded
+        });
+        // Every record not queued is dropped, and counted by why.
+        if !matches!(published, Ok(Sent::Queued)) {
             self.stats.dropped += 1;
-            self.stats.dropped_bad_record += 1;
-            if !self.reported_encode_error {
-                self.reported_encode_error = true;
-                report.error(&format!(
-                    "cannot encode a record ({e}); dropping it and any further bad records"
-                ));
-            }
-            return;
         }
-        let len = frame.buf.len() as u64;
-        let mut frame = Some(frame);
-        let sent = active.publisher.send(&self.path, &mut frame);
-        if let Some(frame) = frame {
-            active.frames.give_back(frame);
-        }
-        match sent {
+        match published {
             Ok(Sent::Queued) => {
                 self.stats.sent += 1;
-                self.stats.bytes += len;
-                return;
+                self.stats.bytes += json_len as u64;
             }
             Ok(Sent::Full) => self.stats.dropped_full += 1,
             Ok(Sent::NoSubscriber) => self.stats.dropped_no_subscriber += 1,
-            Err(e) => {
+            Err(PublishError::Fill(e)) => {
+                self.stats.dropped_bad_record += 1;
+                self.report_once(report, Failure::Encode, &e);
+            }
+            Err(PublishError::Socket(e)) => {
                 self.stats.dropped_error += 1;
-                if !self.reported_send_error {
-                    self.reported_send_error = true;
-                    report.error(&format!(
-                        "cannot send a record ({e}); dropping it and counting further failures"
-                    ));
-                }
+                self.report_once(report, Failure::Send, &e);
             }
         }
-        self.stats.dropped += 1;
+    }
+
+    /// Reports the first failure of each kind as an error (the others are
+    /// only counted).
+    fn report_once(&mut self, report: &dyn Report, failure: Failure, e: &dyn fmt::Display) {
+        let (reported, what, after) = match failure {
+            Failure::Encode => (
+                &mut self.reported_encode_error,
+                "encode",
+                "any further bad records",
+            ),
+            Failure::Send => (
+                &mut self.reported_send_error,
+                "send",
+                "counting further failures",
+            ),
+        };
+        if !*reported {
+            *reported = true;
+            report.error(&format!(
+                "cannot {what} a record ({e}); dropping it and {after}"
+            ));
+        }
     }
 
     /// Warns about drops not yet reported, at most once per

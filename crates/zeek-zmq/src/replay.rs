@@ -9,6 +9,7 @@ use crate::signals;
 use crate::units::{parse_duration, parse_rate, show_duration};
 use clap::{Args, ValueEnum};
 use std::collections::HashSet;
+use std::convert::Infallible;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,9 +17,8 @@ use std::time::{Duration, Instant};
 use zeek_zeromq_writer::channel::Sent;
 use zeek_zeromq_writer::encoder::{JsonOptions, TimestampFormat};
 use zeek_zeromq_writer::endpoint;
-use zeek_zeromq_writer::frames::{Frame, FramePool};
 use zeek_zeromq_writer::options::{Options, OverflowPolicy};
-use zeek_zeromq_writer::publisher::Publisher;
+use zeek_zeromq_writer::publisher::{PublishError, Publisher};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Overflow {
@@ -26,6 +26,15 @@ pub enum Overflow {
     Block,
     /// Drop (and count) records a subscriber has no room for.
     Drop,
+}
+
+impl From<Overflow> for OverflowPolicy {
+    fn from(o: Overflow) -> OverflowPolicy {
+        match o {
+            Overflow::Block => OverflowPolicy::Block,
+            Overflow::Drop => OverflowPolicy::Drop,
+        }
+    }
 }
 
 fn parse_timestamps(s: &str) -> Result<TimestampFormat, String> {
@@ -120,6 +129,15 @@ struct Counts {
 }
 
 impl Counts {
+    fn add(&mut self, sent: Sent) {
+        match sent {
+            Sent::Queued => self.sent += 1,
+            Sent::Full => self.dropped_full += 1,
+            Sent::NoSubscriber => self.dropped_no_subscriber += 1,
+        }
+        self.records += 1;
+    }
+
     fn summary(&self, elapsed: Duration) -> String {
         let dropped = self.dropped_full + self.dropped_no_subscriber;
         let mut s = format!(
@@ -178,58 +196,11 @@ fn options(args: &ReplayArgs) -> Result<Options, String> {
             timestamps: args.json_timestamps,
             include_unset: args.json_include_unset_fields,
         },
-        // One try per send: `send` below does the blocking, so that a
-        // signal can end it.
-        overflow: OverflowPolicy::Drop,
+        overflow: args.overflow.into(),
         block_timeout: args.block_timeout,
         bind: args.bind,
         ..Options::default()
     })
-}
-
-/// Sends as the plugin's publisher does under `--overflow`: with `block`,
-/// retries (backing off) while a subscriber has no room, at most
-/// `--block-timeout`, and not after a signal.
-fn send(
-    publisher: &mut Publisher,
-    frames: &mut FramePool,
-    path: &[u8],
-    json: &[u8],
-    args: &ReplayArgs,
-) -> Result<Sent, zmq::Error> {
-    let mut frame = frames.take();
-    frame.buf.extend_from_slice(json);
-    let mut frame = Some(frame);
-    let sent = send_frame(publisher, path, &mut frame, args);
-    if let Some(frame) = frame {
-        frames.give_back(frame);
-    }
-    sent
-}
-
-fn send_frame(
-    publisher: &mut Publisher,
-    path: &[u8],
-    json: &mut Option<Box<Frame>>,
-    args: &ReplayArgs,
-) -> Result<Sent, zmq::Error> {
-    let first = publisher.send(path, json)?;
-    if first != Sent::Full || args.overflow == Overflow::Drop {
-        return Ok(first);
-    }
-    let deadline = (!args.block_timeout.is_zero()).then(|| Instant::now() + args.block_timeout);
-    let mut pause = Duration::from_micros(20);
-    loop {
-        if signals::received() || deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(Sent::Full);
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(5));
-        let again = publisher.send(path, json)?;
-        if again != Sent::Full {
-            return Ok(again);
-        }
-    }
 }
 
 /// Waits for a subscriber of `path` (in short turns, so that a signal
@@ -289,6 +260,27 @@ pub fn without_tsv_twins(files: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, Path
 
 fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
     let opts = options(args)?;
+    let files = files_to_replay(args)?;
+    signals::install();
+    let security = args.curve.security(args.bind)?;
+    let publisher = Publisher::open(&opts, security, b"")?;
+    let mut replay = Replay {
+        args,
+        json: opts.json,
+        publisher,
+        progress: Progress::new(!args.quiet && std::io::stderr().is_terminal()),
+        counts: Counts::default(),
+        waited: HashSet::new(),
+        start: Instant::now(),
+        last_reports: Instant::now(),
+    };
+    replay.passes(&files)?;
+    Ok(replay.finish())
+}
+
+/// The files to replay with their sizes (for the progress line), saying
+/// which TSV twins are left out.
+fn files_to_replay(args: &ReplayArgs) -> Result<Vec<(PathBuf, u64)>, String> {
     let (files, twins) = if args.all_files {
         (args.files.clone(), Vec::new())
     } else {
@@ -301,105 +293,156 @@ fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
             json.display()
         );
     }
-    let sizes: Vec<u64> = files
-        .iter()
-        .map(|f| {
-            std::fs::metadata(f)
-                .map(|m| m.len())
-                .map_err(|e| format!("cannot read {}: {e}", f.display()))
+    files
+        .into_iter()
+        .map(|f| match std::fs::metadata(&f) {
+            Ok(m) => Ok((f, m.len())),
+            Err(e) => Err(format!("cannot read {}: {e}", f.display())),
         })
-        .collect::<Result<_, _>>()?;
-    let total_size: u64 = sizes.iter().sum::<u64>().max(1);
-    signals::install();
-    let security = args.curve.security(args.bind)?;
-    let mut publisher = Publisher::open(&opts, security, b"")?;
-    let mut frames = FramePool::new();
-    let mut progress = Progress::new(!args.quiet && std::io::stderr().is_terminal());
-    let mut counts = Counts::default();
-    let mut waited: HashSet<Vec<u8>> = HashSet::new();
-    let start = Instant::now();
-    let mut last_reports = start;
-    'passes: loop {
+        .collect()
+}
+
+/// A replay under way: where it publishes, and what it counted.
+struct Replay<'a> {
+    args: &'a ReplayArgs,
+    /// How TSV records are written as JSON.
+    json: JsonOptions,
+    publisher: Publisher,
+    progress: Progress,
+    counts: Counts,
+    /// The paths whose first record waited for a subscriber.
+    waited: HashSet<Vec<u8>>,
+    start: Instant,
+    /// When the publisher's reports were last shown.
+    last_reports: Instant,
+}
+
+/// Whether publishing goes on, or a signal ended it.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Interrupted,
+}
+
+impl Replay<'_> {
+    /// The files once, or again and again with `--loop`, until a signal.
+    fn passes(&mut self, files: &[(PathBuf, u64)]) -> Result<(), String> {
+        let total_size = files.iter().map(|(_, size)| size).sum::<u64>().max(1);
+        loop {
+            if self.pass(files, total_size)? == Flow::Interrupted
+                || !self.args.repeat
+                || self.counts.files == 0
+            {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Every file once.
+    fn pass(&mut self, files: &[(PathBuf, u64)], total_size: u64) -> Result<Flow, String> {
         let mut done_size = 0;
-        for (file, &size) in files.iter().zip(&sizes) {
-            let mut log = match LogFile::open(file, args.path.as_deref(), opts.json) {
-                Ok(l) => l,
+        for (name, size) in files {
+            let mut log = match LogFile::open(name, self.args.path.as_deref(), self.json) {
+                Ok(log) => log,
                 Err(e) => {
-                    progress.clear();
-                    eprintln!("zeek-zmq replay: cannot read {}: {e}", file.display());
-                    counts.failed_files += 1;
+                    self.note(&format!(
+                        "zeek-zmq replay: cannot read {}: {e}",
+                        name.display()
+                    ));
+                    self.counts.failed_files += 1;
                     continue;
                 }
             };
-            counts.files += 1;
-            loop {
-                if signals::received() {
-                    break 'passes;
-                }
-                let item = match log.next_item() {
-                    Ok(item) => item,
-                    Err(e) => {
-                        progress.clear();
-                        eprintln!("zeek-zmq replay: {}: {e}", file.display());
-                        counts.failed_files += 1;
-                        break;
-                    }
-                };
-                match item {
-                    Item::End => break,
-                    Item::Malformed { line, reason } => {
-                        progress.clear();
-                        eprintln!("{}:{line}: {reason}; skipped", file.display());
-                        counts.malformed += 1;
-                    }
-                    Item::Record { path, json } => {
-                        if !args.wait_for_subscribers.is_zero() && !waited.contains(path) {
-                            wait_for(
-                                &mut publisher,
-                                path,
-                                args.wait_for_subscribers,
-                                &mut progress,
-                            );
-                            waited.insert(path.to_vec());
-                        }
-                        if let Some(rate) = args.rate {
-                            let due = start + Duration::from_secs_f64(counts.records as f64 / rate);
-                            let now = Instant::now();
-                            if due > now {
-                                std::thread::sleep(due - now);
-                            }
-                        }
-                        match send(&mut publisher, &mut frames, path, json, args) {
-                            Ok(Sent::Queued) => counts.sent += 1,
-                            Ok(Sent::Full) => counts.dropped_full += 1,
-                            Ok(Sent::NoSubscriber) => counts.dropped_no_subscriber += 1,
-                            Err(e) => return Err(format!("cannot send: {e}")),
-                        }
-                        counts.records += 1;
-                    }
-                }
-                let fraction = (!args.repeat)
-                    .then(|| (done_size as f64 + log.progress() * size as f64) / total_size as f64);
-                progress.update(counts.records, fraction);
-                if last_reports.elapsed() >= Duration::from_secs(1) {
-                    last_reports = Instant::now();
-                    for m in publisher.take_reports() {
-                        progress.clear();
-                        eprintln!("zeek-zmq replay: {m}");
-                    }
-                }
+            self.counts.files += 1;
+            // How far through all input a part of this file is.
+            let fraction = |part: f64| (done_size as f64 + part * *size as f64) / total_size as f64;
+            if self.file(&mut log, fraction)? == Flow::Interrupted {
+                return Ok(Flow::Interrupted);
             }
             done_size += size;
         }
-        if !args.repeat || counts.files == 0 {
-            break;
+        Ok(Flow::Continue)
+    }
+
+    /// Publishes the records of one file, says which lines are malformed.
+    fn file(&mut self, log: &mut LogFile, fraction: impl Fn(f64) -> f64) -> Result<Flow, String> {
+        loop {
+            if signals::received() {
+                return Ok(Flow::Interrupted);
+            }
+            match log.next_item() {
+                Err(e) => {
+                    self.note(&format!("zeek-zmq replay: {}: {e}", log.name().display()));
+                    self.counts.failed_files += 1;
+                    return Ok(Flow::Continue);
+                }
+                Ok(Item::End) => return Ok(Flow::Continue),
+                Ok(Item::Malformed { line, reason }) => {
+                    let name = log.name().display();
+                    self.note(&format!("{name}:{line}: {reason}; skipped"));
+                    self.counts.malformed += 1;
+                }
+                Ok(Item::Record { path, json }) => self.record(path, json)?,
+            }
+            let done = (!self.args.repeat).then(|| fraction(log.progress()));
+            self.progress.update(self.counts.records, done);
+            self.show_reports();
         }
     }
-    progress.clear();
-    // Waits (at most --linger) for what is still queued.
-    publisher.close();
-    eprintln!("{}", counts.summary(start.elapsed()));
-    Ok(counts)
+
+    /// Publishes one record: after waiting for a subscriber of a new path
+    /// and for its turn under `--rate`, as the plugin would under the
+    /// overflow policy (a signal ends waiting for room).
+    fn record(&mut self, path: &[u8], json: &[u8]) -> Result<(), String> {
+        let wait = self.args.wait_for_subscribers;
+        if !wait.is_zero() && !self.waited.contains(path) {
+            wait_for(&mut self.publisher, path, wait, &mut self.progress);
+            self.waited.insert(path.to_vec());
+        }
+        if let Some(rate) = self.args.rate {
+            let due = self.start + Duration::from_secs_f64(self.counts.records as f64 / rate);
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+        }
+        let copy = |frame: &mut Vec<u8>| {
+            frame.extend_from_slice(json);
+            Ok::<(), Infallible>(())
+        };
+        match self.publisher.publish_until(path, copy, signals::received) {
+            Ok(sent) => self.counts.add(sent),
+            Err(PublishError::Socket(e)) => return Err(format!("cannot send: {e}")),
+            Err(PublishError::Fill(never)) => match never {},
+        }
+        Ok(())
+    }
+
+    /// What the publisher has to report (rejected CURVE clients), at most
+    /// once a second.
+    fn show_reports(&mut self) {
+        if self.last_reports.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        self.last_reports = Instant::now();
+        for m in self.publisher.take_reports() {
+            self.note(&format!("zeek-zmq replay: {m}"));
+        }
+    }
+
+    /// A line on stderr, under the progress line.
+    fn note(&mut self, line: &str) {
+        self.progress.clear();
+        eprintln!("{line}");
+    }
+
+    /// Waits (at most `--linger`) for what is still queued; reports.
+    fn finish(mut self) -> Counts {
+        self.progress.clear();
+        self.publisher.close();
+        eprintln!("{}", self.counts.summary(self.start.elapsed()));
+        self.counts
+    }
 }
 
 #[cfg(test)]
