@@ -143,6 +143,33 @@ impl Receiver {
         Ok(())
     }
 
+    /// A message of `frames` frames, the first one `first`.
+    fn not_two_frames(&mut self, frames: usize, first: &[u8]) {
+        let shown = String::from_utf8_lossy(&first[..first.len().min(60)]).into_owned();
+        self.malformed(
+            Malformed::Frames,
+            format!("{frames} frame(s), frame 1 {shown:?}"),
+        );
+    }
+
+    /// How long to wait for a message: until the next `--stats` line or
+    /// rotation is due, at most 250 ms.
+    fn wait_at_most(&self, next_stats: Option<Instant>) -> Duration {
+        let mut wait = Duration::from_millis(250);
+        if let Some(t) = next_stats {
+            wait = wait.min(t.saturating_duration_since(Instant::now()));
+        }
+        if let Output::Dir(dir) = &self.output {
+            if let Some(t) = dir.next_rotation() {
+                let left = t
+                    .duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO);
+                wait = wait.min(left);
+            }
+        }
+        wait
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.output {
             Output::Stdout(out) => out.flush(),
@@ -292,67 +319,24 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
     }
 }
 
-/// The receive loop, until a signal (or stdout is closed).
+/// The receive loop, until a signal (or stdout is closed). Between
+/// batches of messages: rotation, rejected CURVE clients, `--stats`.
 fn receive(
     sock: &zmq::Socket,
     rx: &mut Receiver,
     stats_every: Option<Duration>,
     zap: Option<&ZapHandler>,
 ) -> Result<(), String> {
-    const BATCH: usize = 4096;
     let mut next_stats = stats_every.map(|d| Instant::now() + d);
-    let (mut a, mut b) = (zmq::Message::new(), zmq::Message::new());
+    let mut message = (zmq::Message::new(), zmq::Message::new());
     while !signals::received() {
-        let now = Instant::now();
-        let mut wait = Duration::from_millis(250);
-        if let Some(t) = next_stats {
-            wait = wait.min(t.saturating_duration_since(now));
-        }
-        if let Output::Dir(dir) = &rx.output {
-            if let Some(t) = dir.next_rotation() {
-                let left = t
-                    .duration_since(SystemTime::now())
-                    .unwrap_or(Duration::ZERO);
-                wait = wait.min(left);
-            }
-        }
+        let wait = rx.wait_at_most(next_stats);
         match sock.poll(zmq::POLLIN, wait.as_millis() as i64) {
             Ok(_) | Err(zmq::Error::EINTR) => {}
             Err(e) => return Err(format!("cannot receive: {e}")),
         }
-        let mut got = 0;
-        while got < BATCH {
-            let frames = match recv_message(sock, &mut a, &mut b) {
-                Ok(Some(n)) => n,
-                Ok(None) => break,
-                Err(e) => return Err(format!("cannot receive: {e}")),
-            };
-            got += 1;
-            let written = if frames == 2 {
-                rx.message(&a[..], &b[..])
-            } else {
-                rx.malformed(
-                    Malformed::Frames,
-                    format!(
-                        "{frames} frame(s), frame 1 {:?}",
-                        String::from_utf8_lossy(&a[..a.len().min(60)])
-                    ),
-                );
-                Ok(())
-            };
-            match written {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
-                Err(e) => return Err(format!("cannot write: {e}")),
-            }
-        }
-        if got < BATCH {
-            // Nothing more waiting: let readers see what arrived.
-            match rx.flush() {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
-                Err(e) => return Err(format!("cannot write: {e}")),
-            }
+        if !take_batch(sock, rx, &mut message)? {
+            return Ok(());
         }
         if let Output::Dir(dir) = &mut rx.output {
             dir.tick(SystemTime::now())
@@ -370,4 +354,42 @@ fn receive(
         }
     }
     Ok(())
+}
+
+/// Handles the messages waiting, at most a batch of them; if that was all,
+/// flushes the output so that readers see what arrived. `Ok(false)` when
+/// the reader of stdout is gone.
+fn take_batch(
+    sock: &zmq::Socket,
+    rx: &mut Receiver,
+    (a, b): &mut (zmq::Message, zmq::Message),
+) -> Result<bool, String> {
+    const BATCH: usize = 4096;
+    for _ in 0..BATCH {
+        let frames = match recv_message(sock, a, b) {
+            Ok(Some(n)) => n,
+            Ok(None) => return written(rx.flush()),
+            Err(e) => return Err(format!("cannot receive: {e}")),
+        };
+        let handled = if frames == 2 {
+            rx.message(&a[..], &b[..])
+        } else {
+            rx.not_two_frames(frames, a);
+            Ok(())
+        };
+        if !written(handled)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Whether writing went on (`Ok(true)`), or ended because the reader of
+/// stdout is gone (`Ok(false)`: not an error).
+fn written(r: io::Result<()>) -> Result<bool, String> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(format!("cannot write: {e}")),
+    }
 }
