@@ -284,6 +284,7 @@ fn bench_case(c: &mut Criterion, d: &Dump) {
     let mut out = Vec::with_capacity(1 << 16);
     for (r, want) in d.records.iter().zip(&d.zeek) {
         out.clear();
+        // SAFETY: an OwnedRecord's string slots point at its own bytes.
         unsafe { enc.encode(&r.slots, &mut out) }.unwrap();
         assert!(
             out == *want,
@@ -302,6 +303,7 @@ fn bench_case(c: &mut Criterion, d: &Dump) {
         b.iter(|| {
             for r in &d.records {
                 out.clear();
+                // SAFETY: an OwnedRecord's string slots point at its own bytes.
                 unsafe { enc.encode(black_box(&r.slots), &mut out) }.unwrap();
                 black_box(&out);
             }
@@ -346,6 +348,7 @@ fn plain_loop(cases: &[Dump], spec: &str) {
             for _ in 0..rounds {
                 for r in &d.records {
                     out.clear();
+                    // SAFETY: an OwnedRecord's string slots point at its own bytes.
                     unsafe { enc.encode(black_box(&r.slots), &mut out) }.unwrap();
                     black_box(&out);
                 }
@@ -461,6 +464,7 @@ fn paired_summary(cases: &[Dump]) {
         let mut ours = || {
             for r in &d.records {
                 out.clear();
+                // SAFETY: an OwnedRecord's string slots point at its own bytes.
                 unsafe { enc.encode(black_box(&r.slots), &mut out) }.unwrap();
                 black_box(&out);
             }

@@ -150,9 +150,11 @@ fn measure(d: &Dump, transport: &str, addr: &str, rounds: usize) {
                 }
                 1 => {
                     buf.clear();
+                    // SAFETY: an OwnedRecord's string slots point at its own bytes.
                     unsafe { enc.encode(black_box(&r.slots), &mut buf) }.unwrap();
                     black_box(&buf);
                 }
+                // SAFETY: an OwnedRecord's string slots point at its own bytes.
                 2 => unsafe { w.write(&report, black_box(&r.slots)) },
                 3 => raw.send(path, black_box(&d.zeek[i % m])),
                 _ => raw.encode_then_copy_send(path, &enc, r, &mut buf),

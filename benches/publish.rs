@@ -166,6 +166,7 @@ fn bench_transport(c: &mut Criterion, d: &Dump, transport: &str, addr: &str) {
         };
         g.bench_function(BenchmarkId::from_parameter(name), |b| {
             b.iter_custom(|iters| {
+                // SAFETY: an OwnedRecord's string slots point at its own bytes.
                 timed(&sub, &mut total, iters, delivered, |i| unsafe {
                     w.write(&report, black_box(&d.records[i % n].slots))
                 })
@@ -277,6 +278,7 @@ fn paired_transport(d: &Dump, transport: &str, addr: &str) {
         per_block,
         &mut [
             &mut |i| raw.send(path, black_box(&d.zeek[i % m])),
+            // SAFETY: an OwnedRecord's string slots point at its own bytes.
             &mut |i| unsafe { w.write(&report, black_box(&d.records[i % m].slots)) },
             &mut |i| raw.encode_then_copy_send(path, &enc, &d.records[i % m], &mut buf),
         ],
@@ -315,6 +317,7 @@ fn plain_loop(d: &Dump, transports: &[(&str, String)], spec: &str) {
     let elapsed = match function {
         "writer" => {
             let mut w = writer(&report, d, &sub.endpoint);
+            // SAFETY: an OwnedRecord's string slots point at its own bytes.
             let t = timed(&sub, &mut total, n, true, |i| unsafe {
                 w.write(&report, &d.records[i % m].slots)
             });

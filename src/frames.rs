@@ -207,7 +207,8 @@ pub fn send(socket: &mut zmq::Socket, frame: Box<Frame>, flags: i32) -> Result<(
     let rc = unsafe { zmq_sys::zmq_msg_send(&mut msg, socket.as_mut_ptr(), flags) };
     if rc < 0 {
         let err = last_errno();
-        // The message is still ours: closing it calls `release`.
+        // SAFETY: an initialised message that was not sent, so still ours;
+        // closing it calls `release`, which takes the frame back.
         unsafe { zmq_sys::zmq_msg_close(&mut msg) };
         return Err(err);
     }
@@ -242,9 +243,13 @@ pub(crate) fn last_errno() -> zmq::Error {
 
 /// libzmq's free function for a sent frame: called once, from whichever
 /// thread drops the message's last reference (usually the I/O thread).
+///
+/// # Safety
+/// `hint` must be a frame given up with `Box::into_raw` (as `send` does),
+/// and this must be its only `release`.
 unsafe extern "C" fn release(_data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the `Box<Frame>` given up in `send`, and libzmq
-    // calls this exactly once per message.
+    // SAFETY: the caller's promise: `hint` is the `Box<Frame>` given up in
+    // `send`, and libzmq calls this exactly once per message.
     let frame = unsafe { Box::from_raw(hint.cast::<Frame>()) };
     let home = Arc::clone(&frame.home);
     home.push(frame);
@@ -262,6 +267,7 @@ mod tests {
         let addr = frame.buf.as_ptr();
         // As libzmq would: hand it over, then release it.
         let hint = Box::into_raw(frame);
+        // SAFETY: a frame given up just above, released once.
         unsafe { release(ptr::null_mut(), hint.cast()) };
         assert_eq!(pool.free_frames(), 1);
         let again = pool.take();
@@ -277,6 +283,7 @@ mod tests {
         drop(pool);
         assert!(home.upgrade().is_some(), "the frame keeps its stack alive");
         let hint = Box::into_raw(frame);
+        // SAFETY: a frame given up just above, released once.
         unsafe { release(ptr::null_mut(), hint.cast()) };
         assert!(home.upgrade().is_none(), "freed, and the stack with it");
     }
@@ -332,6 +339,8 @@ mod tests {
             for chunk in frames.chunks(1000) {
                 s.spawn(move || {
                     for &f in chunk {
+                        // SAFETY: each frame was given up with
+                        // `Box::into_raw` above and is released once.
                         unsafe { release(ptr::null_mut(), f as *mut c_void) };
                     }
                 });

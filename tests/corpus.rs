@@ -89,6 +89,7 @@ fn every_corpus_record_matches_zeek_in_every_mode() {
                     .1;
                 let want = latin1_bytes(want);
                 out.clear();
+                // SAFETY: an OwnedRecord's string slots point at its own bytes.
                 unsafe { enc.encode(&rec.record.slots, &mut out) }.unwrap();
                 checked += 1;
                 if out != want {

@@ -57,6 +57,7 @@ fn writer(report: &Collected, path: &str, opts: &[(&str, &str)]) -> Writer {
 }
 
 fn write(w: &mut Writer, report: &Collected, rec: &OwnedRecord) {
+    // SAFETY: an OwnedRecord's string slots point at its own bytes.
     unsafe { w.write(report, &rec.slots) };
 }
 

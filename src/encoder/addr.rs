@@ -25,16 +25,23 @@ static OCTETS: [[u8; 4]; 256] = {
     t
 };
 
-/// Appends a dotted quad; room for 16 bytes must have been reserved (15
-/// written, and the last octet's 4-byte store may reach one past them).
+/// Appends a dotted quad.
+///
+/// # Safety
+/// Room for 16 bytes must have been reserved (15 written, and the last
+/// octet's 4-byte store may reach one past them).
 #[inline(always)]
 unsafe fn put_ipv4(c: &mut Cursor, b: [u8; 4]) {
     for (i, &octet) in b.iter().enumerate() {
-        if i > 0 {
-            c.put_byte(b'.');
-        }
         let e = &OCTETS[octet as usize];
-        c.put_prefix(e, e[3] as usize);
+        // SAFETY: octet i starts at most 4 * i bytes in (3 digits and a
+        // dot each) and stores 4: the last store ends by byte 16.
+        unsafe {
+            if i > 0 {
+                c.put_byte(b'.');
+            }
+            c.put_prefix(e, e[3] as usize);
+        }
     }
 }
 
@@ -42,6 +49,7 @@ unsafe fn put_ipv4(c: &mut Cursor, b: [u8; 4]) {
 pub fn push_ipv4(out: &mut Vec<u8>, b: [u8; 4]) {
     let mut c = Cursor::new(out);
     c.reserve(16);
+    // SAFETY: reserved just above.
     unsafe { put_ipv4(&mut c, b) }
 }
 
@@ -57,8 +65,10 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
     t
 };
 
-/// Appends `w` in lowercase hex without leading zeros; room for 4 bytes
-/// must have been reserved.
+/// Appends `w` in lowercase hex without leading zeros.
+///
+/// # Safety
+/// Room for 4 bytes must have been reserved.
 #[inline(always)]
 unsafe fn put_hex16(c: &mut Cursor, w: u16) {
     let digits = if w == 0 {
@@ -70,7 +80,8 @@ unsafe fn put_hex16(c: &mut Cursor, w: u16) {
     let [l0, l1] = HEX_PAIRS[(w & 0xFF) as usize];
     // All four digits, then the leading zeros shifted out.
     let all = u32::from_le_bytes([h0, h1, l0, l1]) >> (8 * (4 - digits));
-    c.put_prefix(&all.to_le_bytes(), digits as usize);
+    // SAFETY: 4 bytes stored, reserved by the caller.
+    unsafe { c.put_prefix(&all.to_le_bytes(), digits as usize) }
 }
 
 /// For each set of zero groups (bit i: group i is zero), the first longest

@@ -449,37 +449,49 @@ fn microsecond_digits(value: f64, buf: &mut DigitBuf) -> Option<(usize, i32)> {
 }
 
 /// Lays out the `len` digits in `buf` times 10^k the way rapidjson's
-/// `Prettify` does; room for `len + 28 + 16` bytes must have been reserved
-/// (the digits are copied in 16-byte blocks, zeros stored 24 at a time).
+/// `Prettify` does.
+///
+/// # Safety
+/// `1 <= len <= 20` (Grisu2 and [`microsecond_digits`] give no more), and
+/// room for `len + 28 + 16` bytes must have been reserved (the digits are
+/// copied in 16-byte blocks, zeros stored 24 at a time).
 #[inline(always)]
 unsafe fn prettify(c: &mut Cursor, buf: &DigitBuf, len: usize, k: i32) {
     let digits = buf.as_ptr();
     let length = len as i32;
     let kk = length + k; // 10^(kk-1) <= v < 10^kk
-    if 0 <= k && kk <= 21 {
-        // dddd00.0 (at most 21 digits)
-        c.put_blocks(digits, len);
-        c.put_zeros(k as usize);
-        c.put(b".0");
-    } else if 0 < kk && kk <= 21 {
-        // dd.dddd
-        c.put_blocks(digits, kk as usize);
-        c.put_byte(b'.');
-        c.put_blocks(digits.add(kk as usize), len - kk as usize);
-    } else if -6 < kk && kk <= 0 {
-        // 0.00dddd (at most 5 zeros)
-        c.put(b"0.");
-        c.put_zeros((-kk) as usize);
-        c.put_blocks(digits, len);
-    } else {
-        // 1e30, 1234e30 -> 1.234e33 (exponent at most 3 digits and a sign)
-        c.put_byte(buf[0]);
-        if length > 1 {
+                         // SAFETY: the block copies read `buf` from position 0, 1 or kk < len
+                         // (the second branch has k < 0) up to at most len + 15 <= 35 of its 48
+                         // bytes. The stores reach at most len + 24 bytes past the cursor (the
+                         // first branch's 24 zeros after the digits), and the last branch's
+                         // `put_i64` needs 21 bytes from len + 2: all within the len + 44
+                         // reserved.
+    unsafe {
+        if 0 <= k && kk <= 21 {
+            // dddd00.0 (at most 21 digits)
+            c.put_blocks(digits, len);
+            c.put_zeros(k as usize);
+            c.put(b".0");
+        } else if 0 < kk && kk <= 21 {
+            // dd.dddd
+            c.put_blocks(digits, kk as usize);
             c.put_byte(b'.');
-            c.put_blocks(digits.add(1), len - 1);
+            c.put_blocks(digits.add(kk as usize), len - kk as usize);
+        } else if -6 < kk && kk <= 0 {
+            // 0.00dddd (at most 5 zeros)
+            c.put(b"0.");
+            c.put_zeros((-kk) as usize);
+            c.put_blocks(digits, len);
+        } else {
+            // 1e30, 1234e30 -> 1.234e33 (exponent at most 3 digits and a sign)
+            c.put_byte(buf[0]);
+            if length > 1 {
+                c.put_byte(b'.');
+                c.put_blocks(digits.add(1), len - 1);
+            }
+            c.put_byte(b'e');
+            c.put_i64((kk - 1) as i64);
         }
-        c.put_byte(b'e');
-        c.put_i64((kk - 1) as i64);
     }
 }
 
@@ -508,7 +520,8 @@ pub(crate) fn write_epoch_time(c: &mut Cursor, value: f64) {
 fn write_double_with(c: &mut Cursor, value: f64, try_microseconds: bool) {
     // A sign, at most 20 digits, 28 bytes of layout, 16 of block-copy slack.
     c.reserve(1 + 20 + 28 + 16);
-    // SAFETY: every branch writes within the room reserved.
+    // SAFETY: every branch writes within the room reserved: at most a
+    // sign, then `prettify`'s len + 44 for len <= 20 digits.
     unsafe {
         if !value.is_finite() {
             c.put(b"null");

@@ -104,11 +104,17 @@ impl Encoder {
             // any value but a string, address or container, which reserve
             // for themselves.
             c.reserve(len as usize + 16 + FIXED_VALUE_ROOM);
-            c.put_blocks(self.keys.as_ptr().add(off as usize), len as usize);
-            if slot.present {
-                pos = self.present_value(&mut c, slot, slots, pos)?;
-            } else {
-                c.put(b"null");
+            // SAFETY: the key's bytes rounded up to 16 are inside `keys`
+            // (16 bytes of padding follow the last key) and fit in the room
+            // reserved, which leaves FIXED_VALUE_ROOM for the value; the
+            // caller's promise covers the string slots.
+            unsafe {
+                c.put_blocks(self.keys.as_ptr().add(off as usize), len as usize);
+                if slot.present {
+                    pos = self.present_value(&mut c, slot, slots, pos)?;
+                } else {
+                    c.put(b"null");
+                }
             }
         }
         if pos != slots.len() {
@@ -118,17 +124,23 @@ impl Encoder {
             )));
         }
         c.reserve(2);
-        if c.len() == mark {
-            c.put_byte(b'{');
-        } else {
-            c.set(mark, b'{');
+        // SAFETY: reserved just above, for at most two bytes.
+        unsafe {
+            if c.len() == mark {
+                c.put_byte(b'{');
+            } else {
+                c.set(mark, b'{');
+            }
+            c.put_byte(b'}');
         }
-        c.put_byte(b'}');
         Ok(())
     }
 
     /// Writes the value at `slots[pos]`; returns the position after it.
-    /// Room for [`FIXED_VALUE_ROOM`] bytes must have been reserved.
+    ///
+    /// # Safety
+    /// Room for [`FIXED_VALUE_ROOM`] bytes must have been reserved, and
+    /// the string slots must be readable (see [`Encoder::encode`]).
     #[inline(always)]
     unsafe fn value(
         &self,
@@ -137,14 +149,21 @@ impl Encoder {
         pos: usize,
     ) -> Result<usize, EncodeError> {
         let s = &slots[pos];
-        if !s.present {
-            c.put(b"null");
-            return Ok(pos + 1);
+        // SAFETY: "null" fits in the room reserved; otherwise the caller's
+        // promises pass on unchanged.
+        unsafe {
+            if !s.present {
+                c.put(b"null");
+                return Ok(pos + 1);
+            }
+            self.present_value(c, s, slots, pos)
         }
-        self.present_value(c, s, slots, pos)
     }
 
     /// [`Encoder::value`] for `s = &slots[pos]`, known to be present.
+    ///
+    /// # Safety
+    /// As [`Encoder::value`].
     #[inline(always)]
     unsafe fn present_value(
         &self,
@@ -153,43 +172,53 @@ impl Encoder {
         slots: &[Slot],
         pos: usize,
     ) -> Result<usize, EncodeError> {
-        match s.kind {
-            Kind::Bool => {
-                if s.boolean() {
-                    c.put(b"true");
-                } else {
-                    c.put(b"false");
+        // SAFETY: every arm stores at most FIXED_VALUE_ROOM bytes before it
+        // reserves more ("false", 20 digits or a sign and 20, "null", the
+        // opening quote; the subnet's suffix reserves its 22 first); the
+        // string slot's bytes are readable by the caller's promise, which
+        // `container` gets too.
+        unsafe {
+            match s.kind {
+                Kind::Bool => {
+                    if s.boolean() {
+                        c.put(b"true");
+                    } else {
+                        c.put(b"false");
+                    }
                 }
+                Kind::Int => c.put_i64(s.int()),
+                Kind::Count => c.put_u64(s.count()),
+                Kind::Port => c.put_u64(s.port()),
+                Kind::Double | Kind::Interval => double::write_double(c, s.seconds()),
+                Kind::Time => time::write_time(c, s.seconds(), self.opts.timestamps),
+                Kind::Addr => {
+                    c.put_byte(b'"');
+                    addr::write_addr(c, s.addr());
+                    c.reserve(1);
+                    c.put_byte(b'"');
+                }
+                Kind::Subnet => {
+                    c.put_byte(b'"');
+                    addr::write_addr(c, s.addr());
+                    c.reserve(1 + 20 + 1);
+                    c.put_byte(b'/');
+                    c.put_u64(s.prefix_len() as u64);
+                    c.put_byte(b'"');
+                }
+                Kind::String | Kind::Enum | Kind::File | Kind::Func => {
+                    string::write_zeek_string(c, s.bytes());
+                }
+                Kind::Set | Kind::Vector => return self.container(c, slots, pos),
+                _ => c.put(b"null"),
             }
-            Kind::Int => c.put_i64(s.int()),
-            Kind::Count => c.put_u64(s.count()),
-            Kind::Port => c.put_u64(s.port()),
-            Kind::Double | Kind::Interval => double::write_double(c, s.seconds()),
-            Kind::Time => time::write_time(c, s.seconds(), self.opts.timestamps),
-            Kind::Addr => {
-                c.put_byte(b'"');
-                addr::write_addr(c, s.addr());
-                c.reserve(1);
-                c.put_byte(b'"');
-            }
-            Kind::Subnet => {
-                c.put_byte(b'"');
-                addr::write_addr(c, s.addr());
-                c.reserve(1 + 20 + 1);
-                c.put_byte(b'/');
-                c.put_u64(s.prefix_len() as u64);
-                c.put_byte(b'"');
-            }
-            Kind::String | Kind::Enum | Kind::File | Kind::Func => {
-                string::write_zeek_string(c, s.bytes());
-            }
-            Kind::Set | Kind::Vector => return self.container(c, slots, pos),
-            _ => c.put(b"null"),
         }
         Ok(pos + 1)
     }
 
     /// Writes the set or vector at `slots[pos]` and its elements.
+    ///
+    /// # Safety
+    /// As [`Encoder::value`].
     #[inline(never)]
     unsafe fn container(
         &self,
@@ -198,12 +227,14 @@ impl Encoder {
         pos: usize,
     ) -> Result<usize, EncodeError> {
         let s = &slots[pos];
-        c.put_byte(b'[');
+        // SAFETY: the `[` is one byte of the room the caller reserved.
+        unsafe { c.put_byte(b'[') };
         let mut next = pos + 1;
         for i in 0..s.elements() {
             c.reserve(1 + FIXED_VALUE_ROOM);
             if i > 0 {
-                c.put_byte(b',');
+                // SAFETY: reserved just above, leaving FIXED_VALUE_ROOM.
+                unsafe { c.put_byte(b',') };
             }
             if next >= slots.len() {
                 return Err(EncodeError(format!(
@@ -211,10 +242,13 @@ impl Encoder {
                     s.elements()
                 )));
             }
-            next = self.value(c, slots, next)?;
+            // SAFETY: FIXED_VALUE_ROOM is left of the reservation above;
+            // the caller's promise covers the string slots.
+            next = unsafe { self.value(c, slots, next) }?;
         }
         c.reserve(1);
-        c.put_byte(b']');
+        // SAFETY: reserved just above.
+        unsafe { c.put_byte(b']') };
         Ok(next)
     }
 }

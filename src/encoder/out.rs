@@ -4,6 +4,11 @@
 //! Each writer reserves the most it can write once (a compare and a rarely
 //! taken branch), then stores through the unchecked methods of [`Cursor`].
 //! In debug builds every store still checks the reservation.
+//!
+//! The contract of every unchecked `put*` method is the same: the caller has
+//! reserved ([`Cursor::reserve`]) room for what it stores, since the last
+//! reserve and counting everything put since. The stores stay inside the
+//! vector's capacity because of that, and only there.
 
 use std::ptr;
 
@@ -107,96 +112,141 @@ impl<'a> Cursor<'a> {
         (self.end as usize) - (self.p as usize)
     }
 
-    /// Appends `s`; room for `s.len()` bytes must have been reserved.
+    /// Appends `s`.
+    ///
+    /// # Safety
+    /// Room for `s.len()` bytes must have been reserved.
     #[inline(always)]
     pub(crate) unsafe fn put(&mut self, s: &[u8]) {
         debug_assert!(self.room() >= s.len());
-        ptr::copy_nonoverlapping(s.as_ptr(), self.p, s.len());
-        self.p = self.p.add(s.len());
+        // SAFETY: `s.len()` bytes fit at `p` (the caller's reservation);
+        // `s` is another allocation than the vector's spare capacity.
+        unsafe {
+            ptr::copy_nonoverlapping(s.as_ptr(), self.p, s.len());
+            self.p = self.p.add(s.len());
+        }
     }
 
-    /// Appends `b`; room for it must have been reserved.
+    /// Appends `b`.
+    ///
+    /// # Safety
+    /// Room for it must have been reserved.
     #[inline(always)]
     pub(crate) unsafe fn put_byte(&mut self, b: u8) {
         debug_assert!(self.room() >= 1);
-        *self.p = b;
-        self.p = self.p.add(1);
+        // SAFETY: one byte fits at `p` (the caller's reservation).
+        unsafe {
+            *self.p = b;
+            self.p = self.p.add(1);
+        }
     }
 
-    /// Appends `n <= 24` zero digits (`'0'`); room for 24 bytes must have
-    /// been reserved (24 are stored, `n` kept).
+    /// Appends `n <= 24` zero digits (`'0'`).
+    ///
+    /// # Safety
+    /// Room for 24 bytes must have been reserved (24 are stored, `n` kept).
     #[inline(always)]
     pub(crate) unsafe fn put_zeros(&mut self, n: usize) {
         debug_assert!(n <= 24 && self.room() >= 24);
         let zeros = [b'0'; 24];
-        ptr::copy_nonoverlapping(zeros.as_ptr(), self.p, 24);
-        self.p = self.p.add(n);
+        // SAFETY: 24 bytes fit at `p` (the caller's reservation), and
+        // `n <= 24` of them are kept.
+        unsafe {
+            ptr::copy_nonoverlapping(zeros.as_ptr(), self.p, 24);
+            self.p = self.p.add(n);
+        }
     }
 
-    /// Appends the `len` bytes at `src` by copying whole 16-byte blocks:
+    /// Appends the `len` bytes at `src` by copying whole 16-byte blocks.
+    /// For short strings in buffers padded for it (field names, digits),
+    /// this avoids a call to `memcpy`.
+    ///
+    /// # Safety
     /// `src` must be readable, and room reserved, for `len` rounded up to a
-    /// multiple of 16 (at least 16). For short strings in buffers padded for it (field
-    /// names, digits), this avoids a call to `memcpy`.
+    /// multiple of 16 (at least 16), and `src` must not point into the
+    /// vector.
     #[inline(always)]
     pub(crate) unsafe fn put_blocks(&mut self, src: *const u8, len: usize) {
         debug_assert!(self.room() >= len.max(1).div_ceil(16) * 16);
-        ptr::copy_nonoverlapping(src, self.p, 16);
-        let mut i = 16;
-        while i < len {
-            ptr::copy_nonoverlapping(src.add(i), self.p.add(i), 16);
-            i += 16;
+        // SAFETY: every block read and written lies within the first
+        // `len` rounded up to 16 (at least 16) bytes at `src` and `p`,
+        // which the caller promises are readable and reserved.
+        unsafe {
+            ptr::copy_nonoverlapping(src, self.p, 16);
+            let mut i = 16;
+            while i < len {
+                ptr::copy_nonoverlapping(src.add(i), self.p.add(i), 16);
+                i += 16;
+            }
+            self.p = self.p.add(len);
         }
-        self.p = self.p.add(len);
     }
 
-    /// Appends `s` (any length; short ones without a call to `memcpy`);
-    /// room for `s.len()` bytes must have been reserved.
+    /// Appends `s` (any length; short ones without a call to `memcpy`).
+    ///
+    /// # Safety
+    /// Room for `s.len()` bytes must have been reserved.
     #[inline(always)]
     pub(crate) unsafe fn put_var(&mut self, s: &[u8]) {
         let n = s.len();
         debug_assert!(self.room() >= n);
         let (src, dst) = (s.as_ptr(), self.p);
-        if n >= 8 {
-            if n > 32 {
-                ptr::copy_nonoverlapping(src, dst, n);
-            } else if n > 16 {
-                // Two overlapping 16-byte moves.
-                let head = ptr::read_unaligned(src as *const u128);
-                let tail = ptr::read_unaligned(src.add(n - 16) as *const u128);
-                ptr::write_unaligned(dst as *mut u128, head);
-                ptr::write_unaligned(dst.add(n - 16) as *mut u128, tail);
-            } else {
-                // Two overlapping 8-byte moves.
-                let head = ptr::read_unaligned(src as *const u64);
-                let tail = ptr::read_unaligned(src.add(n - 8) as *const u64);
-                ptr::write_unaligned(dst as *mut u64, head);
-                ptr::write_unaligned(dst.add(n - 8) as *mut u64, tail);
+        // SAFETY: every branch reads only within `s` and writes only within
+        // the `n` bytes reserved at `p`: two overlapping moves of width w
+        // cover [0, w) and [n - w, n), and n >= w in their branch; the 1 to
+        // 3 byte case touches indexes 0, n / 2 and n - 1.
+        unsafe {
+            if n >= 8 {
+                if n > 32 {
+                    ptr::copy_nonoverlapping(src, dst, n);
+                } else if n > 16 {
+                    // Two overlapping 16-byte moves.
+                    let head = ptr::read_unaligned(src as *const u128);
+                    let tail = ptr::read_unaligned(src.add(n - 16) as *const u128);
+                    ptr::write_unaligned(dst as *mut u128, head);
+                    ptr::write_unaligned(dst.add(n - 16) as *mut u128, tail);
+                } else {
+                    // Two overlapping 8-byte moves.
+                    let head = ptr::read_unaligned(src as *const u64);
+                    let tail = ptr::read_unaligned(src.add(n - 8) as *const u64);
+                    ptr::write_unaligned(dst as *mut u64, head);
+                    ptr::write_unaligned(dst.add(n - 8) as *mut u64, tail);
+                }
+            } else if n >= 4 {
+                let head = ptr::read_unaligned(src as *const u32);
+                let tail = ptr::read_unaligned(src.add(n - 4) as *const u32);
+                ptr::write_unaligned(dst as *mut u32, head);
+                ptr::write_unaligned(dst.add(n - 4) as *mut u32, tail);
+            } else if n > 0 {
+                // 1 to 3 bytes: first, middle and last (some the same).
+                *dst = *src;
+                *dst.add(n / 2) = *src.add(n / 2);
+                *dst.add(n - 1) = *src.add(n - 1);
             }
-        } else if n >= 4 {
-            let head = ptr::read_unaligned(src as *const u32);
-            let tail = ptr::read_unaligned(src.add(n - 4) as *const u32);
-            ptr::write_unaligned(dst as *mut u32, head);
-            ptr::write_unaligned(dst.add(n - 4) as *mut u32, tail);
-        } else if n > 0 {
-            // 1 to 3 bytes: first, middle and last (some the same).
-            *dst = *src;
-            *dst.add(n / 2) = *src.add(n / 2);
-            *dst.add(n - 1) = *src.add(n - 1);
+            self.p = self.p.add(n);
         }
-        self.p = self.p.add(n);
     }
 
-    /// Stores the 4 or 8 bytes of `bytes` and keeps the first `len`: room
-    /// for all of them must have been reserved.
+    /// Stores the `N` bytes of `bytes` and keeps the first `len <= N`.
+    ///
+    /// # Safety
+    /// Room for all `N` must have been reserved.
     #[inline(always)]
     pub(crate) unsafe fn put_prefix<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
         debug_assert!(self.room() >= N && len <= N);
-        ptr::copy_nonoverlapping(bytes.as_ptr(), self.p, N);
-        self.p = self.p.add(len);
+        // SAFETY: `N` bytes fit at `p` (the caller's reservation), and
+        // `len <= N` of them are kept.
+        unsafe {
+            ptr::copy_nonoverlapping(bytes.as_ptr(), self.p, N);
+            self.p = self.p.add(len);
+        }
     }
 
-    /// Appends `n` in decimal; room for 20 bytes must have been reserved
-    /// (numbers below 10^8 store 8 bytes and keep their digits).
+    /// Appends `n` in decimal.
+    ///
+    /// # Safety
+    /// Room for 20 bytes must have been reserved (numbers below 10^8 store
+    /// 8 bytes and keep their digits; larger ones have at most 20 digits).
     #[inline(always)]
     pub(crate) unsafe fn put_u64(&mut self, n: u64) {
         if n < 100_000_000 {
@@ -205,31 +255,48 @@ impl<'a> Cursor<'a> {
             // Leading zero digits are the low zero bytes; 0 keeps one.
             let zeros = ((digits | (1 << 56)).trailing_zeros() / 8) as usize;
             let ascii = (digits | 0x3030_3030_3030_3030) >> (8 * zeros);
-            ptr::write_unaligned(self.p as *mut u64, ascii.to_le());
-            self.p = self.p.add(8 - zeros);
+            // SAFETY: 8 of the 20 reserved bytes, of which 8 - zeros kept.
+            unsafe {
+                ptr::write_unaligned(self.p as *mut u64, ascii.to_le());
+                self.p = self.p.add(8 - zeros);
+            }
         } else {
-            self.put_u64_padded(n, 1);
+            // SAFETY: width 1 takes the digits of `n`, at most 20: reserved.
+            unsafe { self.put_u64_padded(n, 1) }
         }
     }
 
     /// Appends `n` in decimal, zero-padded to `width` digits (more if
-    /// needed); room for them must have been reserved.
+    /// needed).
+    ///
+    /// # Safety
+    /// Room for them must have been reserved: `width`, or the digits of `n`
+    /// if more (20 at most).
     #[inline(always)]
     pub(crate) unsafe fn put_u64_padded(&mut self, n: u64, width: usize) {
         let len = decimal_len(n).max(width);
         debug_assert!(self.room() >= len);
-        write_digits_backwards(self.p.add(len), n, len);
-        self.p = self.p.add(len);
+        // SAFETY: the `len` bytes at `p` are reserved (the caller's
+        // promise), and `write_digits_backwards` writes only those.
+        unsafe {
+            write_digits_backwards(self.p.add(len), n, len);
+            self.p = self.p.add(len);
+        }
     }
 
-    /// Appends `n` in decimal; room for it (21 bytes at most) must have been
-    /// reserved.
+    /// Appends `n` in decimal.
+    ///
+    /// # Safety
+    /// Room for 21 bytes must have been reserved (a sign and 20 digits).
     #[inline(always)]
     pub(crate) unsafe fn put_i64(&mut self, n: i64) {
-        if n < 0 {
-            self.put_byte(b'-');
+        // SAFETY: one byte for the sign, then the 20 `put_u64` needs: 21.
+        unsafe {
+            if n < 0 {
+                self.put_byte(b'-');
+            }
+            self.put_u64(n.unsigned_abs());
         }
-        self.put_u64(n.unsigned_abs());
     }
 }
 
@@ -291,17 +358,25 @@ pub(crate) fn decimal_len(n: u64) -> usize {
 }
 
 /// Writes the `len` last decimal digits of `n` ending just before `end`.
+///
+/// # Safety
+/// The `len` bytes before `end` must be writable.
 #[inline(always)]
 unsafe fn write_digits_backwards(mut end: *mut u8, mut n: u64, mut len: usize) {
-    while len >= 2 {
-        let r = (n % 100) as usize;
-        n /= 100;
-        end = end.sub(2);
-        ptr::copy_nonoverlapping(DIGIT_PAIRS.as_ptr().add(2 * r), end, 2);
-        len -= 2;
-    }
-    if len == 1 {
-        *end.sub(1) = b'0' + (n % 10) as u8;
+    // SAFETY: each step moves `end` back by the bytes it writes, `len` in
+    // all, which the caller promises are writable; `2 * r + 2 <= 200`
+    // bytes of DIGIT_PAIRS are read.
+    unsafe {
+        while len >= 2 {
+            let r = (n % 100) as usize;
+            n /= 100;
+            end = end.sub(2);
+            ptr::copy_nonoverlapping(DIGIT_PAIRS.as_ptr().add(2 * r), end, 2);
+            len -= 2;
+        }
+        if len == 1 {
+            *end.sub(1) = b'0' + (n % 10) as u8;
+        }
     }
 }
 
@@ -313,6 +388,7 @@ mod tests {
     fn push_u64(out: &mut Vec<u8>, n: u64) {
         let mut c = Cursor::new(out);
         c.reserve(20);
+        // SAFETY: reserved just above.
         unsafe { c.put_u64(n) }
     }
 
@@ -320,6 +396,7 @@ mod tests {
     fn push_i64(out: &mut Vec<u8>, n: i64) {
         let mut c = Cursor::new(out);
         c.reserve(21);
+        // SAFETY: reserved just above.
         unsafe { c.put_i64(n) }
     }
 
@@ -355,6 +432,7 @@ mod tests {
         {
             let mut c = Cursor::new(&mut out);
             c.reserve(32);
+            // SAFETY: 6 and 7 digits, 32 reserved just above.
             unsafe {
                 c.put_u64_padded(42, 6);
                 c.put_u64_padded(1_000_000, 6);

@@ -18,6 +18,7 @@ extern "C" {
 extern "C" fn on_signal(signum: c_int) {
     // Only async-signal-safe work here: an atomic and _exit.
     if RECEIVED.fetch_add(1, Ordering::SeqCst) >= 1 {
+        // SAFETY: _exit(2) is async-signal-safe and takes any status.
         unsafe { _exit(128 + signum) }
     }
 }
