@@ -1,7 +1,7 @@
 //! The FFI boundary: what the C++ shim (`shim/`) calls, and the three
-//! reporter methods Rust calls back. Nothing is decided here: each entry
-//! point converts the bridge's types and calls [`Writer`], whose methods
-//! have the same names.
+//! reporter methods Rust calls back. Nothing about records is decided here:
+//! each of [`ZeekWriter`]'s methods converts the bridge's types and calls
+//! the [`Writer`] method of the same name.
 //!
 //! The shim owns one `Box<ZeekWriter>` per Zeek writer backend. Every entry
 //! point here catches panics, so a panic never unwinds into C++: in a

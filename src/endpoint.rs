@@ -7,7 +7,7 @@ use std::fmt::Display;
 use std::net::ToSocketAddrs;
 
 /// Validates an endpoint to bind (`bind`) or to connect to: see
-/// [`validate_bind`] and [`validate_connect`].
+/// `validate_bind` and `validate_connect` below.
 pub fn validate(endpoint: &str, bind: bool) -> Result<(), String> {
     if bind {
         validate_bind(endpoint)

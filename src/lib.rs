@@ -4,9 +4,15 @@
 //!
 //! The data path, top to bottom: the C++ shim (`shim/`) -> [`bridge`] ->
 //! [`writer`] -> [`encoder`] -> [`publisher`] -> [`channel`] (the socket);
-//! the encoder writes into [`frames`], buffers libzmq sends without copies.
-//! [`options`] resolves script options and a filter's `$config`;
-//! [`endpoint`] validates endpoints before libzmq sees them.
+//! the publisher hands the encoder a buffer from [`frames`], which libzmq
+//! sends without a copy. A record is the [`record`] model's slot list, the
+//! bottom of the crate: no module imports one above it. [`options`]
+//! resolves script options and a filter's `$config`; [`endpoint`] checks
+//! endpoints before libzmq sees them; [`curve`] (with [`keys`]) sets up
+//! CURVE. [`dump`] reads the conformance corpus into records, for the
+//! tests and benchmarks. `ARCHITECTURE.md` follows one record through them.
+//!
+//! The `zeek-zmq` CLI (`crates/zeek-zmq`) uses this crate as a library.
 
 pub mod bridge;
 pub mod channel;
