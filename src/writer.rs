@@ -219,24 +219,21 @@ impl Writer {
     /// Reports the first failure of each kind as an error (the others are
     /// only counted).
     fn report_once(&mut self, report: &dyn Report, failure: Failure, e: &dyn fmt::Display) {
-        let (reported, what, after) = match failure {
-            Failure::Encode => (
-                &mut self.reported_encode_error,
-                "encode",
-                "any further bad records",
-            ),
-            Failure::Send => (
-                &mut self.reported_send_error,
-                "send",
-                "counting further failures",
-            ),
+        let reported = match failure {
+            Failure::Encode => &mut self.reported_encode_error,
+            Failure::Send => &mut self.reported_send_error,
         };
-        if !*reported {
-            *reported = true;
-            report.error(&format!(
-                "cannot {what} a record ({e}); dropping it and {after}"
-            ));
+        if std::mem::replace(reported, true) {
+            return;
         }
+        report.error(&match failure {
+            Failure::Encode => {
+                format!("cannot encode a record ({e}); dropping it and any further bad records")
+            }
+            Failure::Send => {
+                format!("cannot send a record ({e}); dropping it and counting further failures")
+            }
+        });
     }
 
     /// Warns about drops not yet reported, at most once per
