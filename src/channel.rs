@@ -5,10 +5,38 @@
 //! with `EAGAIN` instead of being dropped silently, and subscriptions arrive
 //! as messages. Without verbose mode, XPUB passes a subscription up when the
 //! first subscriber of a topic arrives and an unsubscription when the last
-//! one leaves, so the set of topics kept here says exactly whether anyone
-//! would receive a given path.
+//! one leaves (libzmq queues it when it terminates that subscriber's pipe),
+//! so the set of topics kept here says whether anyone would receive a given
+//! path. They are read before every send, so that a record is not counted
+//! as sent after its last subscriber left, nor as "no subscriber" when one
+//! has arrived; what libzmq itself has not learnt yet (its I/O thread tells
+//! it in commands it processes about once a millisecond) nobody can know.
+//!
+//! `EAGAIN` means some subscriber of the path has no room, but with several
+//! subscribers (bind mode) not which, nor whether the others have room:
+//! libzmq checks them together. [`Channel::try_send_lossy`] then sends with
+//! `ZMQ_XPUB_NODROP` off for that one message: it is queued for every
+//! subscriber with room and skipped for the ones without, so one stalled
+//! subscriber never holds back the others.
+//!
+//! Skipping has a consequence to count: libzmq stops writing to the
+//! subscriber it skipped (deactivates its pipe) until that subscriber's
+//! queue has gone down to its low-water mark, and the `NODROP` check no
+//! longer sees it meanwhile, so later sends would look queued for everyone
+//! while it gets none of them. So after a skip the channel is *lagging*:
+//! every record goes out the same way, to whoever has room, and counts as
+//! [`Sent::PartlyQueued`], until every message queued for everyone before
+//! has left libzmq ([`Channel::held_for_all`] at zero): the lagging
+//! subscriber has then been written all of its queue and has room again
+//! (or it was disconnected, and its queue discarded). A subscriber that
+//! stays stalled misses exactly the records counted so; one that catches up
+//! within that time receives some of the last ones counted (at most its
+//! queue's worth: the count errs towards "dropped").
 
-use crate::frames::{self, Frame};
+use crate::frames::{self, Frame, Reach};
+use std::os::raw::{c_int, c_void};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How one send ended.
@@ -16,35 +44,121 @@ use std::time::{Duration, Instant};
 pub enum Sent {
     /// Queued for every matching subscriber.
     Queued,
+    /// Queued for the subscribers with room; skipped for one or more that
+    /// were `hwm` messages behind ([`Channel::try_send_lossy`]).
+    PartlyQueued,
     /// A subscriber is `hwm` messages behind (`EAGAIN`); nothing was queued.
     Full,
     /// No subscriber's topic matches the path: nobody would receive it.
     NoSubscriber,
 }
 
-pub struct Channel {
-    socket: zmq::Socket,
-    /// Topics (subscription prefixes) with at least one subscriber.
-    topics: Vec<Vec<u8>>,
-    /// Sends since subscriptions were last read.
-    since_drain: u32,
+/// The socket options a channel is created with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SocketOptions {
+    /// ZMQ_SNDHWM: messages queued per subscriber (0 = no limit).
+    pub hwm: i32,
+    /// ZMQ_LINGER in ms (-1 = until delivered).
+    pub linger_ms: i32,
+    /// ZMQ_HEARTBEAT_IVL in ms: a PING this often (0 = no heartbeats).
+    pub heartbeat_ivl_ms: i32,
+    /// ZMQ_HEARTBEAT_TIMEOUT and ZMQ_HEARTBEAT_TTL in ms: a peer that sent
+    /// nothing for this long after a PING is disconnected, and tells the
+    /// peer to do likewise. Also ZMQ_TCP_MAXRT (Linux's TCP_USER_TIMEOUT):
+    /// a connection whose data stays unacknowledged (a dead host), or
+    /// unsent because the peer reads nothing (a zero window), this long is
+    /// closed. That is what finds a dead or stopped peer while records flow:
+    /// a PING waits behind them in the full buffers (0 = neither).
+    pub heartbeat_timeout_ms: i32,
 }
 
-/// Subscriptions are read at least this often while someone subscribes
-/// (and always before a record is counted as having no subscriber).
-const DRAIN_EVERY: u32 = 256;
+impl Default for SocketOptions {
+    fn default() -> Self {
+        SocketOptions {
+            hwm: 1000,
+            linger_ms: 3000,
+            heartbeat_ivl_ms: 1000,
+            heartbeat_timeout_ms: 30_000,
+        }
+    }
+}
 
-/// `ZMQ_XPUB_NODROP = 1`, which the zmq crate does not wrap.
-fn set_xpub_nodrop(socket: &mut zmq::Socket) -> zmq::Result<()> {
-    let on: std::os::raw::c_int = 1;
-    // SAFETY: a valid socket and a pointer to an int of the given size, as
-    // zmq_setsockopt(3) requires for this option.
+/// The longest subscription message accepted (ZMQ_MAXMSGSIZE): a topic is
+/// a log path prefix, and a longer message could only be a peer trying to
+/// make the writer hold it. The peer sending one is disconnected.
+const MAX_SUBSCRIPTION_BYTES: i64 = 4096;
+
+/// Distinct topics tracked at most (with the above, at most 4 MiB).
+/// Beyond it a peer could grow the list, and the time each send spends in
+/// it, without bound; so once full, every path counts as subscribed
+/// ([`Topics::matches`]): records go to libzmq, which delivers them
+/// exactly, but "no subscriber" drops are no longer told apart from sends.
+const MAX_TOPICS: usize = 1024;
+
+/// The subscription prefixes at least one subscriber has.
+#[derive(Default)]
+struct Topics {
+    list: Vec<Vec<u8>>,
+    /// A topic was not tracked (MAX_TOPICS reached).
+    overflowed: bool,
+}
+
+impl Topics {
+    fn add(&mut self, topic: &[u8]) {
+        if self.list.len() < MAX_TOPICS {
+            self.list.push(topic.to_vec());
+        } else {
+            self.overflowed = true;
+        }
+    }
+
+    fn remove(&mut self, topic: &[u8]) {
+        if let Some(i) = self.list.iter().position(|t| t == topic) {
+            self.list.swap_remove(i);
+        }
+    }
+
+    /// Whether some topic is a prefix of `path`.
+    fn matches(&self, path: &[u8]) -> bool {
+        // The empty topic (subscribe to everything, the usual case) is
+        // tested first: comparing an empty slice still calls `memcmp`,
+        // whose masked vector load of the empty Vec's dangling pointer
+        // costs a microcode assist (about 100 ns) on AVX-512 machines.
+        self.overflowed
+            || self
+                .list
+                .iter()
+                .any(|t| t.is_empty() || path.starts_with(t))
+    }
+}
+
+pub struct Channel {
+    socket: zmq::Socket,
+    topics: Topics,
+    /// Messages queued for every subscriber that libzmq still holds, for a
+    /// channel that may skip subscribers ([`Channel::skipping`]).
+    held_for_all: Option<Arc<AtomicU64>>,
+    /// A subscriber was skipped, and may still be (see the module comment).
+    lagging: bool,
+    /// Frame 2 failed and not even an empty final part went out: the socket
+    /// is in the middle of a message, and every later send would become
+    /// part of it. Nothing is sent any more.
+    broken: bool,
+    /// Tests: the next frame 2 fails as if libzmq had refused it.
+    #[cfg(test)]
+    fail_next_frame2: bool,
+}
+
+/// Sets an int socket option the zmq crate does not wrap.
+fn set_int_option(socket: &mut zmq::Socket, option: u32, value: c_int) -> zmq::Result<()> {
+    // SAFETY: a live socket and a pointer to an int of the size given, which
+    // is what zmq_setsockopt(3) reads for an int option.
     let rc = unsafe {
         zmq_sys::zmq_setsockopt(
             socket.as_mut_ptr(),
-            zmq_sys::ZMQ_XPUB_NODROP as std::os::raw::c_int,
-            &on as *const _ as *const std::os::raw::c_void,
-            std::mem::size_of_val(&on),
+            option as c_int,
+            (&value as *const c_int).cast::<c_void>(),
+            std::mem::size_of::<c_int>(),
         )
     };
     if rc == 0 {
@@ -54,40 +168,88 @@ fn set_xpub_nodrop(socket: &mut zmq::Socket) -> zmq::Result<()> {
     }
 }
 
+/// `ZMQ_XPUB_NODROP`: on, a send that would exceed a subscriber's
+/// high-water mark fails with `EAGAIN`; off, that subscriber skips it.
+fn set_xpub_nodrop(socket: &mut zmq::Socket, on: bool) -> zmq::Result<()> {
+    set_int_option(socket, zmq_sys::ZMQ_XPUB_NODROP, c_int::from(on))
+}
+
 impl Channel {
-    /// An XPUB socket in `ctx` with the high-water mark and linger set.
-    pub fn new(ctx: &zmq::Context, hwm: i32, linger_ms: i32) -> Result<Channel, String> {
+    /// An XPUB socket in `ctx` with `opts` set, and TCP keepalive on: an
+    /// idle connection is probed after the heartbeat timeout (at least 1 s),
+    /// then every heartbeat interval (at least 1 s), 3 times.
+    pub fn new(ctx: &zmq::Context, opts: &SocketOptions) -> Result<Channel, String> {
         let mut socket = ctx
             .socket(zmq::XPUB)
             .map_err(|e| format!("cannot create a ZeroMQ socket: {e}"))?;
+        let secs = |ms: i32| (ms / 1000).max(1);
         socket
-            .set_sndhwm(hwm)
-            .and_then(|_| socket.set_linger(linger_ms))
+            .set_sndhwm(opts.hwm)
+            .and_then(|_| socket.set_linger(opts.linger_ms))
             .and_then(|_| socket.set_ipv6(true))
-            .and_then(|_| set_xpub_nodrop(&mut socket))
+            .and_then(|_| socket.set_maxmsgsize(MAX_SUBSCRIPTION_BYTES))
+            .and_then(|_| set_xpub_nodrop(&mut socket, true))
+            .and_then(|_| socket.set_tcp_keepalive(1))
+            .and_then(|_| socket.set_tcp_keepalive_idle(secs(opts.heartbeat_timeout_ms)))
+            .and_then(|_| socket.set_tcp_keepalive_intvl(secs(opts.heartbeat_ivl_ms)))
+            .and_then(|_| socket.set_tcp_keepalive_cnt(3))
             .map_err(|e| format!("cannot set socket options: {e}"))?;
+        if opts.heartbeat_timeout_ms > 0 {
+            set_int_option(
+                &mut socket,
+                zmq_sys::ZMQ_TCP_MAXRT,
+                opts.heartbeat_timeout_ms,
+            )
+            .map_err(|e| format!("cannot set the TCP user timeout: {e}"))?;
+        }
+        if opts.heartbeat_ivl_ms > 0 && opts.heartbeat_timeout_ms > 0 {
+            socket
+                .set_heartbeat_ivl(opts.heartbeat_ivl_ms)
+                .and_then(|_| socket.set_heartbeat_timeout(opts.heartbeat_timeout_ms))
+                .and_then(|_| socket.set_heartbeat_ttl(opts.heartbeat_timeout_ms))
+                .map_err(|e| format!("cannot set the heartbeat options: {e}"))?;
+        }
         Ok(Channel {
             socket,
-            topics: Vec::new(),
-            since_drain: 0,
+            topics: Topics::default(),
+            held_for_all: None,
+            lagging: false,
+            broken: false,
+            #[cfg(test)]
+            fail_next_frame2: false,
         })
+    }
+
+    /// Makes this a channel that may skip subscribers without room
+    /// ([`Channel::try_send_lossy`]): it counts what it holds for everyone.
+    pub fn skipping(mut self) -> Channel {
+        self.held_for_all = Some(Arc::new(AtomicU64::new(0)));
+        self
     }
 
     pub fn socket(&self) -> &zmq::Socket {
         &self.socket
     }
 
+    /// Whether the channel is lagging (see the module comment); stops when
+    /// libzmq holds no message queued for everyone any more.
+    fn lagging(&mut self) -> bool {
+        if self.lagging {
+            let held = self
+                .held_for_all
+                .as_ref()
+                .map_or(0, |h| h.load(Ordering::Acquire));
+            self.lagging = held > 0;
+        }
+        self.lagging
+    }
+
     /// Reads the subscription messages that arrived.
     pub fn drain_subscriptions(&mut self) {
-        self.since_drain = 0;
         while let Ok(msg) = self.socket.recv_bytes(zmq::DONTWAIT) {
             match msg.split_first() {
-                Some((1, topic)) => self.topics.push(topic.to_vec()),
-                Some((0, topic)) => {
-                    if let Some(i) = self.topics.iter().position(|t| t == topic) {
-                        self.topics.swap_remove(i);
-                    }
-                }
+                Some((1, topic)) => self.topics.add(topic),
+                Some((0, topic)) => self.topics.remove(topic),
                 _ => {}
             }
         }
@@ -96,13 +258,7 @@ impl Channel {
     /// Whether some subscriber's topic is a prefix of `path` (as of the last
     /// drain).
     pub fn has_subscriber(&self, path: &[u8]) -> bool {
-        // The empty topic (subscribe to everything, the usual case) is
-        // tested first: comparing an empty slice still calls `memcmp`,
-        // whose masked vector load of the empty Vec's dangling pointer
-        // costs a microcode assist (about 100 ns) on AVX-512 machines.
-        self.topics
-            .iter()
-            .any(|t| t.is_empty() || path.starts_with(t))
+        self.topics.matches(path)
     }
 
     /// Waits until a subscriber for `path` is there or `timeout` passed.
@@ -110,16 +266,18 @@ impl Channel {
     /// subscriptions together, right after the handshake), also stops once
     /// subscriptions arrived that do not match `path`: none will.
     pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration, one_peer: bool) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             self.drain_subscriptions();
             if self.has_subscriber(path) {
                 return true;
             }
-            if one_peer && !self.topics.is_empty() {
+            if one_peer && !self.topics.list.is_empty() {
                 return false;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
             if left.is_zero() {
                 return false;
             }
@@ -128,24 +286,22 @@ impl Channel {
         }
     }
 
-    /// Tries once to queue `[path, frame]` without blocking. The frame is
-    /// taken (handed to libzmq) when the message is queued, and left in
-    /// place when it is not (`Full`, `NoSubscriber`).
+    /// Tries once to queue `[path, frame]` for every subscriber of `path`,
+    /// without blocking. The frame is taken (handed to libzmq) when the
+    /// message is queued, and left in place when it is not (`Full`,
+    /// `NoSubscriber`, an error before frame 2).
     pub fn try_send(
         &mut self,
         path: &[u8],
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
-        if frame.is_none() {
-            // Nothing to send: fail before frame 1 goes out alone.
-            return Err(zmq::Error::EINVAL);
-        }
-        self.since_drain += 1;
-        if self.since_drain >= DRAIN_EVERY || self.topics.is_empty() {
-            self.drain_subscriptions();
-        }
+        self.check_sendable(frame)?;
+        self.drain_subscriptions();
         if !self.has_subscriber(path) {
             return Ok(Sent::NoSubscriber);
+        }
+        if self.lagging() {
+            return self.send_lossy(path, frame);
         }
         match frames::send_copy(&mut self.socket, path, zmq::SNDMORE | zmq::DONTWAIT) {
             Ok(()) => {}
@@ -164,9 +320,189 @@ impl Channel {
         }
         // With the first frame accepted, the second one is too: the
         // high-water mark counts whole messages.
-        if let Some(frame) = frame.take() {
-            frames::send(&mut self.socket, frame, zmq::DONTWAIT)?;
-        }
+        self.send_frame2(frame, Reach::All)?;
         Ok(Sent::Queued)
+    }
+
+    /// Queues `[path, frame]` for the subscribers of `path` that have room
+    /// and skips the others (`PartlyQueued`), and makes the channel lag
+    /// (see the module comment). For a [`Channel::skipping`] channel, after
+    /// `try_send` said `Full`.
+    pub fn try_send_lossy(
+        &mut self,
+        path: &[u8],
+        frame: &mut Option<Box<Frame>>,
+    ) -> Result<Sent, zmq::Error> {
+        self.check_sendable(frame)?;
+        self.drain_subscriptions();
+        if !self.has_subscriber(path) {
+            return Ok(Sent::NoSubscriber);
+        }
+        self.lagging = true;
+        self.send_lossy(path, frame)
+    }
+
+    /// `ZMQ_XPUB_NODROP` off for one message.
+    fn send_lossy(
+        &mut self,
+        path: &[u8],
+        frame: &mut Option<Box<Frame>>,
+    ) -> Result<Sent, zmq::Error> {
+        set_xpub_nodrop(&mut self.socket, false)?;
+        // Without NODROP libzmq never says EAGAIN: a subscriber without room
+        // is left out of the whole message.
+        let sent = frames::send_copy(&mut self.socket, path, zmq::SNDMORE | zmq::DONTWAIT)
+            .and_then(|()| self.send_frame2(frame, Reach::Some));
+        let restored = set_xpub_nodrop(&mut self.socket, true);
+        sent?;
+        restored?;
+        Ok(Sent::PartlyQueued)
+    }
+
+    /// Errors that must come before frame 1 goes out alone: no frame to
+    /// send, or a socket left in the middle of a message.
+    fn check_sendable(&self, frame: &Option<Box<Frame>>) -> Result<(), zmq::Error> {
+        if frame.is_none() {
+            return Err(zmq::Error::EINVAL);
+        }
+        if self.broken {
+            return Err(zmq::Error::EFSM);
+        }
+        Ok(())
+    }
+
+    /// Sends the frame as the message's last part, once frame 1 went out.
+    /// If libzmq refuses it, an empty last part ends the message instead
+    /// (subscribers get `[path, ""]`, never a record glued to the next
+    /// one); if even that fails, the channel sends nothing more.
+    fn send_frame2(
+        &mut self,
+        frame: &mut Option<Box<Frame>>,
+        reach: Reach,
+    ) -> Result<(), zmq::Error> {
+        let Some(f) = frame.take() else {
+            return Err(zmq::Error::EINVAL);
+        };
+        #[cfg(test)]
+        if std::mem::take(&mut self.fail_next_frame2) {
+            frames::refuse(f);
+            return self.end_message(zmq::Error::EINTR);
+        }
+        let count = match reach {
+            Reach::All => self.held_for_all.as_ref(),
+            Reach::Some => None,
+        };
+        match frames::send(&mut self.socket, f, reach, count, zmq::DONTWAIT) {
+            Ok(()) => Ok(()),
+            Err(e) => self.end_message(e),
+        }
+    }
+
+    /// After frame 2 failed with `e`: ends the message with an empty part.
+    fn end_message(&mut self, e: zmq::Error) -> Result<(), zmq::Error> {
+        if frames::send_copy(&mut self.socket, b"", zmq::DONTWAIT).is_err() {
+            self.broken = true;
+        }
+        Err(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frames::FramePool;
+
+    fn pair(name: &str) -> (zmq::Context, Channel, zmq::Socket) {
+        let ctx = zmq::Context::new();
+        let mut channel = Channel::new(&ctx, &SocketOptions::default()).unwrap();
+        let endpoint = format!("inproc://channel-{name}");
+        channel.socket.bind(&endpoint).unwrap();
+        let sub = ctx.socket(zmq::SUB).unwrap();
+        sub.set_subscribe(b"").unwrap();
+        sub.set_rcvtimeo(5000).unwrap();
+        sub.connect(&endpoint).unwrap();
+        assert!(channel.wait_for_subscriber(b"conn", Duration::from_secs(5), false));
+        (ctx, channel, sub)
+    }
+
+    fn frame(pool: &mut FramePool, json: &[u8]) -> Option<Box<Frame>> {
+        let mut f = pool.take();
+        f.buf.extend_from_slice(json);
+        Some(f)
+    }
+
+    #[test]
+    fn a_failed_frame_2_ends_its_message_and_the_next_one_is_whole() {
+        let (_ctx, mut channel, sub) = pair("frame2");
+        let mut pool = FramePool::new();
+        channel.fail_next_frame2 = true;
+        let mut first = frame(&mut pool, b"{\"n\":1}");
+        assert_eq!(
+            channel.try_send(b"conn", &mut first),
+            Err(zmq::Error::EINTR)
+        );
+        assert!(first.is_none(), "a refused frame goes back to its pool");
+        assert_eq!(pool.in_flight(Reach::All), 0);
+        let mut second = frame(&mut pool, b"{\"n\":2}");
+        assert_eq!(channel.try_send(b"conn", &mut second), Ok(Sent::Queued));
+        assert_eq!(
+            sub.recv_multipart(0).unwrap(),
+            vec![b"conn".to_vec(), Vec::new()]
+        );
+        assert_eq!(
+            sub.recv_multipart(0).unwrap(),
+            vec![b"conn".to_vec(), b"{\"n\":2}".to_vec()]
+        );
+    }
+
+    /// Waits until a subscription message is ready on the channel's
+    /// socket (libzmq has it; the channel has not read it yet).
+    fn subscription_arrived(channel: &Channel) {
+        assert_eq!(channel.socket.poll(zmq::POLLIN, 5000), Ok(1), "none came");
+    }
+
+    #[test]
+    fn a_subscription_added_later_is_read_before_the_next_send() {
+        let (_ctx, mut channel, sub) = pair("added");
+        let mut pool = FramePool::new();
+        sub.set_unsubscribe(b"").unwrap();
+        sub.set_subscribe(b"dns").unwrap();
+        subscription_arrived(&channel);
+        channel.drain_subscriptions();
+        assert!(!channel.has_subscriber(b"conn"));
+        // The subscriber adds "conn" to its "dns": the next record counts.
+        sub.set_subscribe(b"conn").unwrap();
+        subscription_arrived(&channel);
+        let mut record = frame(&mut pool, b"{}");
+        assert_eq!(channel.try_send(b"conn", &mut record), Ok(Sent::Queued));
+    }
+
+    #[test]
+    fn a_record_after_the_last_subscriber_left_is_not_sent() {
+        let (ctx, mut channel, sub) = pair("left");
+        let mut pool = FramePool::new();
+        let mut record = frame(&mut pool, b"{}");
+        assert_eq!(channel.try_send(b"conn", &mut record), Ok(Sent::Queued));
+        drop(sub);
+        subscription_arrived(&channel);
+        let mut record = frame(&mut pool, b"{}");
+        assert_eq!(
+            channel.try_send(b"conn", &mut record),
+            Ok(Sent::NoSubscriber)
+        );
+        drop(channel);
+        drop(ctx);
+    }
+
+    #[test]
+    fn topics_are_bounded_and_then_match_everything() {
+        let mut topics = Topics::default();
+        for i in 0..MAX_TOPICS {
+            topics.add(format!("t{i}").as_bytes());
+        }
+        assert!(!topics.matches(b"conn"));
+        topics.add(b"one-too-many");
+        assert_eq!(topics.list.len(), MAX_TOPICS);
+        assert!(topics.matches(b"conn"), "an untracked topic might match");
     }
 }

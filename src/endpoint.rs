@@ -9,6 +9,10 @@ use std::net::ToSocketAddrs;
 /// Validates an endpoint to bind (`bind`) or to connect to: see
 /// `validate_bind` and `validate_connect` below.
 pub fn validate(endpoint: &str, bind: bool) -> Result<(), String> {
+    // libzmq takes a C string, and the zmq crate would panic making one.
+    if endpoint.contains('\0') {
+        return Err("it contains a NUL byte".into());
+    }
     if bind {
         validate_bind(endpoint)
     } else {

@@ -15,10 +15,15 @@
 //! The return stack can outlive the writer: messages still queued when the
 //! writer goes (linger) come back later. Closing the pool swaps a sentinel
 //! into the stack; a frame coming back after that is simply freed.
+//!
+//! The stack also counts the frames handed to libzmq and those it gave
+//! back, by [`Reach`]: their difference ([`FramePool::in_flight`]) is how
+//! many records libzmq still holds, queued or being written. At shutdown
+//! that is what linger may still deliver, or discard.
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// One reusable buffer for frame 2.
@@ -29,6 +34,33 @@ pub struct Frame {
     home: Arc<ReturnStack>,
     /// Link in the return stack.
     next: *mut Frame,
+    /// Whom the message was queued for, while libzmq has it.
+    reach: Reach,
+    /// While libzmq has it: the sending socket's count of messages it
+    /// holds, if that socket keeps one (see [`send`]).
+    socket_count: Option<Arc<AtomicU64>>,
+}
+
+/// Whom a message carrying a frame was queued for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Every subscriber of its path.
+    All,
+    /// Only the subscribers with room (some were skipped).
+    Some,
+}
+
+/// Counts of frames handed to libzmq or given back, one per [`Reach`].
+#[derive(Default)]
+struct ReachCounts([AtomicU64; 2]);
+
+impl ReachCounts {
+    fn add(&self, reach: Reach, ordering: Ordering) {
+        self.0[reach as usize].fetch_add(1, ordering);
+    }
+    fn get(&self, reach: Reach, ordering: Ordering) -> u64 {
+        self.0[reach as usize].load(ordering)
+    }
 }
 
 // SAFETY: `next` is only a link while the frame sits on a return stack;
@@ -40,6 +72,10 @@ unsafe impl Send for Frame {}
 /// once by the pool's owner.
 struct ReturnStack {
     head: AtomicPtr<Frame>,
+    /// Frames given to libzmq ([`send`]), by the pool's owner.
+    handed: ReachCounts,
+    /// Frames libzmq gave back ([`release`], or a failed [`send`]).
+    returned: ReachCounts,
 }
 
 /// `head` after the pool closed: frames coming back are freed.
@@ -49,6 +85,17 @@ fn closed() -> *mut Frame {
 }
 
 impl ReturnStack {
+    /// A frame back from libzmq: onto the stack, or freed once closed.
+    fn give_back(&self, mut frame: Box<Frame>) {
+        if let Some(count) = frame.socket_count.take() {
+            count.fetch_sub(1, Ordering::Release);
+        }
+        // Release: a thread that sees the count also sees the frame's
+        // buffer no longer read by libzmq (see `FramePool::in_flight`).
+        self.returned.add(frame.reach, Ordering::Release);
+        self.push(frame);
+    }
+
     fn push(&self, frame: Box<Frame>) {
         let frame = Box::into_raw(frame);
         let mut head = self.head.load(Ordering::Relaxed);
@@ -121,6 +168,8 @@ impl FramePool {
             kept_bytes: 0,
             returned: Arc::new(ReturnStack {
                 head: AtomicPtr::new(ptr::null_mut()),
+                handed: ReachCounts::default(),
+                returned: ReachCounts::default(),
             }),
         }
     }
@@ -141,6 +190,8 @@ impl FramePool {
                 buf: Vec::with_capacity(INITIAL_CAPACITY),
                 home: self.returned.clone(),
                 next: ptr::null_mut(),
+                reach: Reach::All,
+                socket_count: None,
             }),
         }
     }
@@ -166,6 +217,18 @@ impl FramePool {
         }
     }
 
+    /// Frames sent with `reach` that libzmq has not given back yet:
+    /// records still queued for a subscriber, or being written to one.
+    pub fn in_flight(&self, reach: Reach) -> u64 {
+        let stack = &self.returned;
+        let returned = stack.returned.get(reach, Ordering::Acquire);
+        // Only this thread hands frames over (through `send`).
+        stack
+            .handed
+            .get(reach, Ordering::Relaxed)
+            .saturating_sub(returned)
+    }
+
     /// Frames on the free list (for tests).
     pub fn free_frames(&mut self) -> usize {
         self.reclaim();
@@ -184,12 +247,26 @@ impl Drop for FramePool {
     }
 }
 
-/// Sends `frame` as the last part of a message, without copying its bytes.
-/// On success libzmq owns the frame until it calls [`release`]; on failure
-/// the frame has gone back to its pool's return stack already.
-pub fn send(socket: &mut zmq::Socket, frame: Box<Frame>, flags: i32) -> Result<(), zmq::Error> {
+/// Sends `frame` as the last part of a message queued for `reach`, without
+/// copying its bytes. On success libzmq owns the frame until it calls
+/// [`release`]; on failure the frame has gone back to its pool's return
+/// stack already. With `socket_count`, the socket's own count of messages
+/// libzmq holds is one more until then.
+pub fn send(
+    socket: &mut zmq::Socket,
+    mut frame: Box<Frame>,
+    reach: Reach,
+    socket_count: Option<&Arc<AtomicU64>>,
+    flags: i32,
+) -> Result<(), zmq::Error> {
     let data = frame.buf.as_ptr() as *mut c_void;
     let len = frame.buf.len();
+    frame.reach = reach;
+    frame.home.handed.add(reach, Ordering::Relaxed);
+    if let Some(count) = socket_count {
+        count.fetch_add(1, Ordering::Relaxed);
+        frame.socket_count = Some(Arc::clone(count));
+    }
     let hint = Box::into_raw(frame);
     let mut msg = zmq_sys::zmq_msg_t { __: [0; 64] };
     // SAFETY: `data` stays valid and unchanged until libzmq calls `release`
@@ -200,7 +277,7 @@ pub fn send(socket: &mut zmq::Socket, frame: Box<Frame>, flags: i32) -> Result<(
         let err = last_errno();
         // SAFETY: `hint` came from `Box::into_raw` and nobody else has it.
         let frame = unsafe { Box::from_raw(hint) };
-        frame.home.clone().push(frame);
+        frame.home.clone().give_back(frame);
         return Err(err);
     }
     // SAFETY: an initialised message and a live socket.
@@ -252,7 +329,16 @@ unsafe extern "C" fn release(_data: *mut c_void, hint: *mut c_void) {
     // `send`, and libzmq calls this exactly once per message.
     let frame = unsafe { Box::from_raw(hint.cast::<Frame>()) };
     let home = Arc::clone(&frame.home);
-    home.push(frame);
+    home.give_back(frame);
+}
+
+/// What [`send`] does with a frame libzmq refused, for tests that need a
+/// refused frame 2.
+#[cfg(test)]
+pub(crate) fn refuse(frame: Box<Frame>) {
+    frame.home.handed.add(frame.reach, Ordering::Relaxed);
+    let home = Arc::clone(&frame.home);
+    home.give_back(frame);
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! ignored. Nothing here fails a writer: the endpoint is validated separately
 //! (see [`crate::endpoint`]).
 
+use crate::channel::SocketOptions;
 use crate::encoder::{JsonOptions, TimestampFormat};
 use std::time::Duration;
 
@@ -40,6 +41,10 @@ pub struct Options {
     pub block_timeout: Duration,
     /// At most one drop warning per path per interval.
     pub drop_report_interval: Duration,
+    /// ZeroMQ heartbeat: a PING this often (zero = no heartbeats).
+    pub heartbeat_interval: Duration,
+    /// A peer silent this long after a PING is disconnected.
+    pub heartbeat_timeout: Duration,
     /// Bind the endpoint (subscribers connect) instead of connecting.
     pub bind: bool,
     /// The CURVE options, as given (checked by [`crate::curve`]).
@@ -107,11 +112,35 @@ impl Default for Options {
             overflow: OverflowPolicy::Drop,
             block_timeout: Duration::ZERO,
             drop_report_interval: Duration::from_secs(60),
+            heartbeat_interval: Duration::from_secs(1),
+            heartbeat_timeout: Duration::from_secs(30),
             bind: false,
             curve: CurveOptions::default(),
         }
     }
 }
+
+impl Options {
+    /// What the writer's socket is created with.
+    pub fn socket_options(&self) -> SocketOptions {
+        // Both intervals are at most MAX_HEARTBEAT_INTERVAL: they fit.
+        let ms = |d: Duration| i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
+        SocketOptions {
+            hwm: self.hwm,
+            linger_ms: self.linger_ms,
+            heartbeat_ivl_ms: ms(self.heartbeat_interval),
+            heartbeat_timeout_ms: ms(self.heartbeat_timeout),
+        }
+    }
+}
+
+/// The longest interval an option takes (a day): longer waits are surely
+/// typos, and no deadline computed from one can overflow.
+const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
+
+/// The longest heartbeat interval or timeout: libzmq's limit for
+/// ZMQ_HEARTBEAT_TTL is 6553.599 s.
+const MAX_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(6553);
 
 /// One option: its script name, the `$config` keys that set it, and how to
 /// parse a value into [`Options`].
@@ -161,11 +190,12 @@ const DEFS: &[OptionDef] = &[
     OptionDef {
         script: "zmq_connect_pause",
         config: &["connect_pause", "zmq_connect_pause"],
-        expected: "milliseconds >= 0",
+        expected: "milliseconds from 0 to 60000",
         set: |o, v| {
             v.trim()
                 .parse::<u64>()
                 .ok()
+                .filter(|n| *n <= 60_000)
                 .map(|n| o.connect_pause_ms = n)
                 .is_some()
         },
@@ -173,12 +203,8 @@ const DEFS: &[OptionDef] = &[
     OptionDef {
         script: "wait_for_subscribers",
         config: &["wait_for_subscribers"],
-        expected: "an interval (e.g. \"5 secs\" or seconds as a number)",
-        set: |o, v| {
-            parse_interval(v)
-                .map(|d| o.wait_for_subscribers = d)
-                .is_some()
-        },
+        expected: "an interval up to 1 day (e.g. \"5 secs\" or seconds as a number)",
+        set: |o, v| set_interval(&mut o.wait_for_subscribers, v, MAX_INTERVAL),
     },
     OptionDef {
         script: "json_timestamps",
@@ -213,18 +239,26 @@ const DEFS: &[OptionDef] = &[
     OptionDef {
         script: "block_timeout",
         config: &["block_timeout"],
-        expected: "an interval (e.g. \"5 secs\" or seconds as a number)",
-        set: |o, v| parse_interval(v).map(|d| o.block_timeout = d).is_some(),
+        expected: "an interval up to 1 day (e.g. \"5 secs\" or seconds as a number)",
+        set: |o, v| set_interval(&mut o.block_timeout, v, MAX_INTERVAL),
     },
     OptionDef {
         script: "drop_report_interval",
         config: &["drop_report_interval"],
-        expected: "an interval (e.g. \"1 min\" or seconds as a number)",
-        set: |o, v| {
-            parse_interval(v)
-                .map(|d| o.drop_report_interval = d)
-                .is_some()
-        },
+        expected: "an interval up to 1 day (e.g. \"1 min\" or seconds as a number)",
+        set: |o, v| set_interval(&mut o.drop_report_interval, v, MAX_INTERVAL),
+    },
+    OptionDef {
+        script: "heartbeat_interval",
+        config: &["heartbeat_interval"],
+        expected: "an interval up to 6553 secs (e.g. \"1 sec\"; 0 = no heartbeats)",
+        set: |o, v| set_interval(&mut o.heartbeat_interval, v, MAX_HEARTBEAT_INTERVAL),
+    },
+    OptionDef {
+        script: "heartbeat_timeout",
+        config: &["heartbeat_timeout"],
+        expected: "an interval up to 6553 secs (e.g. \"30 secs\")",
+        set: |o, v| set_interval(&mut o.heartbeat_timeout, v, MAX_HEARTBEAT_INTERVAL),
     },
     OptionDef {
         script: "bind",
@@ -276,6 +310,17 @@ const DEFS: &[OptionDef] = &[
 /// on: one per option in the table.
 pub fn script_option_names() -> impl Iterator<Item = &'static str> {
     DEFS.iter().map(|d| d.script)
+}
+
+/// Sets `field` to the interval `v` if it parses and is at most `max`.
+fn set_interval(field: &mut Duration, v: &str, max: Duration) -> bool {
+    match parse_interval(v) {
+        Some(d) if d <= max => {
+            *field = d;
+            true
+        }
+        _ => false,
+    }
 }
 
 fn set_text(field: &mut String, v: &str) -> bool {

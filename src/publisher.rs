@@ -14,11 +14,19 @@
 //! frame from the writer's own [`FramePool`], sent under the overflow
 //! policy (retrying while a subscriber has no room, with `Block`), and the
 //! frame taken back if it was not sent.
+//!
+//! A subscriber without room never holds back the others: when a record
+//! cannot be queued for every subscriber (after waiting, with `Block`), a
+//! bound socket queues it for those with room ([`Sent::PartlyQueued`]). A
+//! connected socket has one subscriber, so the record is dropped (`Full`).
+//! And a wait that ran out (`block_timeout`) is not repeated for every
+//! following record: until a record can be queued for everyone again, they
+//! go out at once to whoever has room.
 
-use crate::channel::{Channel, Sent};
+use crate::channel::{Channel, Sent, SocketOptions};
 use crate::curve::{self, Security, ZapHandler};
 use crate::endpoint;
-use crate::frames::{Frame, FramePool};
+use crate::frames::{Frame, FramePool, Reach};
 use crate::options::{Options, OverflowPolicy};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
@@ -27,8 +35,24 @@ pub struct Publisher {
     target: Target,
     policy: OverflowPolicy,
     block_timeout: Duration,
+    /// A `Block` wait ran out, and no record was queued for every
+    /// subscriber since: records do not wait.
+    stalled: bool,
+    /// How long `close` waits for queued records (`None`: until
+    /// delivered): the socket's ZMQ_LINGER.
+    linger: Option<Duration>,
     /// Buffers for frame 2, sent without copies.
     frames: FramePool,
+}
+
+/// What closing a publisher left undelivered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unsent {
+    /// Records queued for every subscriber that libzmq still held when the
+    /// linger time ran out: discarded.
+    pub queued: u64,
+    /// Likewise, of records queued for only some subscribers.
+    pub partly_queued: u64,
 }
 
 /// Why a record was not published: it could not be written, or the socket
@@ -50,6 +74,8 @@ enum Target {
 struct BoundEndpoint {
     endpoint: String,
     security: Security,
+    /// The options of the writer that bound it; they apply to all.
+    socket_options: SocketOptions,
     // Dropped in this order: the socket first, then the ZAP handler, whose
     // socket is the last one of the context; the context's termination then
     // waits (at most the linger time) for queued messages.
@@ -67,7 +93,12 @@ impl BoundEndpoint {
 /// The bound endpoints in use in this process.
 static BOUND: Mutex<Vec<Weak<BoundEndpoint>>> = Mutex::new(Vec::new());
 
-fn shared_bound(opts: &Options, security: Security) -> Result<Arc<BoundEndpoint>, String> {
+/// The bound socket for `opts.endpoint`: the one another writer bound, or
+/// a new one. With it, a warning if the socket's options are not `opts`'.
+fn shared_bound(
+    opts: &Options,
+    security: Security,
+) -> Result<(Arc<BoundEndpoint>, Option<String>), String> {
     let mut registry = BOUND.lock().unwrap_or_else(|e| e.into_inner());
     registry.retain(|w| w.strong_count() > 0);
     if let Some(existing) = registry
@@ -81,45 +112,95 @@ fn shared_bound(opts: &Options, security: Security) -> Result<Arc<BoundEndpoint>
                 opts.endpoint
             ));
         }
-        return Ok(existing);
+        let warning = options_conflict(&opts.endpoint, &existing.socket_options, opts);
+        return Ok((existing, warning));
     }
     let ctx = zmq::Context::new();
     // The ZAP handler must be there before a CURVE server socket binds.
     let zap = ZapHandler::for_security(&ctx, &security)?;
-    let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
+    let socket_options = opts.socket_options();
+    let channel = Channel::new(&ctx, &socket_options)?.skipping();
     curve::apply(channel.socket(), &security)?;
     endpoint::attach(channel.socket(), &opts.endpoint, true)?;
     let bound = Arc::new(BoundEndpoint {
         endpoint: opts.endpoint.clone(),
         security,
+        socket_options,
         channel: Mutex::new(channel),
         zap,
     });
     registry.push(Arc::downgrade(&bound));
-    Ok(bound)
+    Ok((bound, None))
+}
+
+/// The warning for a writer whose socket options differ from those of the
+/// bound socket it shares (`applied`): which values apply, and its own.
+fn options_conflict(endpoint: &str, applied: &SocketOptions, opts: &Options) -> Option<String> {
+    let own = opts.socket_options();
+    let differences: Vec<String> = [
+        ("zmq_hwm", applied.hwm, own.hwm, ""),
+        ("zmq_linger", applied.linger_ms, own.linger_ms, " ms"),
+        (
+            "heartbeat_interval",
+            applied.heartbeat_ivl_ms,
+            own.heartbeat_ivl_ms,
+            " ms",
+        ),
+        (
+            "heartbeat_timeout",
+            applied.heartbeat_timeout_ms,
+            own.heartbeat_timeout_ms,
+            " ms",
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, applied, own, _)| applied != own)
+    .map(|(name, applied, own, unit)| {
+        format!("{name} = {applied}{unit} (not this writer's {own}{unit})")
+    })
+    .collect();
+    if differences.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "\"{endpoint}\" is bound by another writer, and its socket's options apply to this \
+         writer too: {}",
+        differences.join(", ")
+    ))
 }
 
 impl Publisher {
     /// Connects to, or binds (`opts.bind`), `opts.endpoint` (already
     /// validated) with `security` (resolved from `opts.curve` by
     /// [`curve::resolve`]); then applies the connect pause and waits for a
-    /// subscriber of `path` as the options say.
-    pub fn open(opts: &Options, security: Security, path: &[u8]) -> Result<Publisher, String> {
-        let target = if opts.bind {
-            Target::Bound(shared_bound(opts, security)?)
+    /// subscriber of `path` as the options say. Returns with it a warning
+    /// to report, if any: a bound socket shared with a writer of other
+    /// socket options keeps that writer's.
+    pub fn open(
+        opts: &Options,
+        security: Security,
+        path: &[u8],
+    ) -> Result<(Publisher, Option<String>), String> {
+        let mut linger_ms = opts.linger_ms;
+        let (target, warning) = if opts.bind {
+            let (bound, warning) = shared_bound(opts, security)?;
+            linger_ms = bound.socket_options.linger_ms;
+            (Target::Bound(bound), warning)
         } else {
             let ctx = zmq::Context::new();
             ctx.set_io_threads(1)
                 .map_err(|e| format!("cannot configure ZeroMQ: {e}"))?;
-            let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
+            let channel = Channel::new(&ctx, &opts.socket_options())?;
             curve::apply(channel.socket(), &security)?;
             endpoint::attach(channel.socket(), &opts.endpoint, false)?;
-            Target::Connected(channel)
+            (Target::Connected(channel), None)
         };
         let mut publisher = Publisher {
             target,
             policy: opts.overflow,
             block_timeout: opts.block_timeout,
+            stalled: false,
+            linger: u64::try_from(linger_ms).ok().map(Duration::from_millis),
             frames: FramePool::new(),
         };
         if opts.connect_pause_ms > 0 {
@@ -128,7 +209,16 @@ impl Publisher {
         if !opts.wait_for_subscribers.is_zero() {
             publisher.wait_for_subscriber(path, opts.wait_for_subscribers);
         }
-        Ok(publisher)
+        Ok((publisher, warning))
+    }
+
+    /// The high-water mark the socket has (a shared bound socket's may not
+    /// be this writer's own `zmq_hwm`).
+    pub fn hwm(&self, own: i32) -> i32 {
+        match &self.target {
+            Target::Connected(_) => own,
+            Target::Bound(b) => b.socket_options.hwm,
+        }
     }
 
     fn with_channel<T>(&mut self, f: impl FnOnce(&mut Channel) -> T) -> T {
@@ -144,9 +234,11 @@ impl Publisher {
             Target::Connected(c) => c.wait_for_subscriber(path, timeout, true),
             Target::Bound(b) => {
                 // Short turns, so that other writers can use the socket.
-                let deadline = Instant::now() + timeout;
+                let deadline = Instant::now().checked_add(timeout);
                 loop {
-                    let left = deadline.saturating_duration_since(Instant::now());
+                    let left = deadline.map_or(Duration::MAX, |d| {
+                        d.saturating_duration_since(Instant::now())
+                    });
                     if b.channel().wait_for_subscriber(
                         path,
                         left.min(Duration::from_millis(20)),
@@ -195,8 +287,10 @@ impl Publisher {
     ///
     /// With `Drop` the record is sent in one try; with `Block` the send is
     /// retried while a subscriber has no room, until it is queued,
-    /// `block_timeout` passed or `give_up()`. A frame that was not sent
-    /// (not filled, `Full`, `NoSubscriber`, an error) goes back to the pool.
+    /// `block_timeout` passed or `give_up()`. Then a bound socket queues it
+    /// for the subscribers with room (`PartlyQueued`; see the module
+    /// comment). A frame that was not sent (not filled, `Full`,
+    /// `NoSubscriber`, an error) goes back to the pool.
     pub fn publish_until<E>(
         &mut self,
         path: &[u8],
@@ -226,29 +320,80 @@ impl Publisher {
         give_up: impl Fn() -> bool,
     ) -> Result<Sent, zmq::Error> {
         let first = self.with_channel(|c| c.try_send(path, frame))?;
-        if first != Sent::Full || self.policy == OverflowPolicy::Drop {
+        if first != Sent::Full {
+            self.stalled = false;
             return Ok(first);
         }
-        let deadline = (!self.block_timeout.is_zero()).then(|| Instant::now() + self.block_timeout);
+        if self.policy == OverflowPolicy::Block && !self.stalled {
+            match self.wait_for_room(path, frame, &give_up)? {
+                Some(sent) => return Ok(sent),
+                None if give_up() => return Ok(Sent::Full),
+                None => self.stalled = true,
+            }
+        }
+        match self.target {
+            Target::Bound(_) => self.with_channel(|c| c.try_send_lossy(path, frame)),
+            Target::Connected(_) => Ok(Sent::Full),
+        }
+    }
+
+    /// `Block`: retries while a subscriber has no room. `None` once
+    /// `block_timeout` passed or `give_up()`.
+    fn wait_for_room(
+        &mut self,
+        path: &[u8],
+        frame: &mut Option<Box<Frame>>,
+        give_up: &impl Fn() -> bool,
+    ) -> Result<Option<Sent>, zmq::Error> {
+        let deadline = (!self.block_timeout.is_zero())
+            .then(|| Instant::now().checked_add(self.block_timeout))
+            .flatten();
         let mut pause = Duration::from_micros(20);
         loop {
             if give_up() || deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(Sent::Full);
+                return Ok(None);
             }
             // XPUB never reports writability, so back off and retry.
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(5));
             let again = self.with_channel(|c| c.try_send(path, frame))?;
             if again != Sent::Full {
-                return Ok(again);
+                self.stalled = false;
+                return Ok(Some(again));
             }
         }
     }
 
-    /// Closes the socket: connect mode waits here (at most the linger time)
-    /// for queued messages; a shared bound socket closes, the same way, when
-    /// its last writer lets go of it.
-    pub fn close(self) {
-        drop(self.target);
+    /// Records still in libzmq's hands (queued, or being written).
+    pub fn in_flight(&self, reach: Reach) -> u64 {
+        self.frames.in_flight(reach)
+    }
+
+    /// Closes the socket, first waiting up to the linger time (ZMQ_LINGER;
+    /// -1: until delivered) for libzmq to deliver this writer's queued
+    /// records; says how many it still held then, which are discarded.
+    /// (With a shared bound socket, they stay queued while other writers
+    /// use it, and may still be delivered; they count as undelivered all
+    /// the same.) libzmq gives a message back when it fetches the next one
+    /// for the connection, so one that was written whole just before the
+    /// buffers filled counts as held: per connection, at most one record
+    /// counted here may still arrive.
+    pub fn close(self) -> Unsent {
+        let deadline = self.linger.and_then(|l| Instant::now().checked_add(l));
+        let mut pause = Duration::from_micros(100);
+        let held = |p: &Publisher| p.in_flight(Reach::All) + p.in_flight(Reach::Some);
+        while held(&self) > 0 && deadline.is_none_or(|d| Instant::now() < d) {
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+        let unsent = Unsent {
+            queued: self.in_flight(Reach::All),
+            partly_queued: self.in_flight(Reach::Some),
+        };
+        if let Target::Connected(channel) = &self.target {
+            // Waited already: what is left goes now.
+            let _ = channel.socket().set_linger(0);
+        }
+        unsent
     }
 }

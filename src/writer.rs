@@ -7,6 +7,7 @@ use crate::channel::Sent;
 use crate::curve;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
+use crate::frames::Reach;
 use crate::options::{self, Options, OverflowPolicy};
 use crate::publisher::{PublishError, Publisher};
 use crate::record::{FieldSpec, Slot};
@@ -19,12 +20,14 @@ use std::time::Instant;
 pub struct Stats {
     /// Records Zeek handed to this writer.
     pub written: u64,
-    /// Records queued on the socket for at least one subscriber.
+    /// Records queued for every subscriber of the path (and, once the
+    /// writer finished, delivered).
     pub sent: u64,
     /// Records not published, for whatever reason (the sum of the next
     /// four, plus those of an inactive writer).
     pub dropped: u64,
-    /// ... because a subscriber was `zmq_hwm` messages behind.
+    /// ... because a subscriber was `zmq_hwm` messages behind (in bind
+    /// mode, the other subscribers got them).
     pub dropped_full: u64,
     /// ... because no subscriber was there to receive them.
     pub dropped_no_subscriber: u64,
@@ -32,13 +35,16 @@ pub struct Stats {
     pub dropped_bad_record: u64,
     /// ... because the socket failed.
     pub dropped_error: u64,
+    /// ... because libzmq still held them, queued for a subscriber, when
+    /// the linger time ran out at `finish`.
+    pub dropped_unsent: u64,
     /// JSON bytes queued (frame 2 only).
     pub bytes: u64,
 }
 
 impl Stats {
     /// What was counted since `earlier`.
-    fn since(&self, earlier: &Stats) -> Stats {
+    pub fn since(&self, earlier: &Stats) -> Stats {
         Stats {
             written: self.written - earlier.written,
             sent: self.sent - earlier.sent,
@@ -47,6 +53,7 @@ impl Stats {
             dropped_no_subscriber: self.dropped_no_subscriber - earlier.dropped_no_subscriber,
             dropped_bad_record: self.dropped_bad_record - earlier.dropped_bad_record,
             dropped_error: self.dropped_error - earlier.dropped_error,
+            dropped_unsent: self.dropped_unsent - earlier.dropped_unsent,
             bytes: self.bytes - earlier.bytes,
         }
     }
@@ -142,11 +149,16 @@ impl Writer {
             opts.json.timestamps = TimestampFormat::MillisUnsigned;
         }
         self.state = match Self::open(&opts, path) {
-            Ok(publisher) => State::Active(Box::new(Active {
-                encoder: Encoder::new(&fields, opts.json),
-                publisher,
-                opts,
-            })),
+            Ok((publisher, warning)) => {
+                if let Some(w) = warning {
+                    report.warning(&w);
+                }
+                State::Active(Box::new(Active {
+                    encoder: Encoder::new(&fields, opts.json),
+                    publisher,
+                    opts,
+                }))
+            }
             Err(why) => {
                 report.error(&why);
                 State::Inactive
@@ -154,7 +166,7 @@ impl Writer {
         };
     }
 
-    fn open(opts: &Options, path: &[u8]) -> Result<Publisher, String> {
+    fn open(opts: &Options, path: &[u8]) -> Result<(Publisher, Option<String>), String> {
         if opts.endpoint.is_empty() {
             return Err("no endpoint: set LogZeroMQ::endpoint or the filter's \
                         $config[\"endpoint\"]; not publishing this log"
@@ -201,6 +213,10 @@ impl Writer {
         match published {
             Ok(Sent::Queued) => {
                 self.stats.sent += 1;
+                self.stats.bytes += json_len as u64;
+            }
+            Ok(Sent::PartlyQueued) => {
+                self.stats.dropped_full += 1;
                 self.stats.bytes += json_len as u64;
             }
             Ok(Sent::Full) => self.stats.dropped_full += 1,
@@ -261,11 +277,13 @@ impl Writer {
             OverflowPolicy::Drop => "; LogZeroMQ::overflow_policy = LogZeroMQ::BLOCK avoids this",
             OverflowPolicy::Block => "",
         };
+        // A shared bound socket's high-water mark may not be this writer's.
+        let hwm = active.publisher.hwm(o.hwm);
         report.warning(&format!(
             "dropped {new} records since the last report ({} of {} in all): \
-             {} with no subscriber, {} with a subscriber {} messages behind \
-             (LogZeroMQ::zmq_hwm = {}{advice})",
-            s.dropped, s.written, s.dropped_no_subscriber, s.dropped_full, o.hwm, o.hwm,
+             {} with no subscriber, {} with a subscriber {hwm} messages behind \
+             (LogZeroMQ::zmq_hwm = {hwm}{advice})",
+            s.dropped, s.written, s.dropped_no_subscriber, s.dropped_full,
         ));
         self.drops_reported = self.stats.dropped;
         self.last_drop_report = Some(now);
@@ -283,34 +301,48 @@ impl Writer {
         self.report_drops(report);
     }
 
-    /// `DoFinish`: reports what is left to report, then closes the socket
-    /// (waiting at most the linger time for queued messages).
+    /// `DoFinish`: closes the socket, waiting at most the linger time for
+    /// queued records, counts those still queued then as dropped, and
+    /// reports the totals if anything was dropped.
     pub fn finish(&mut self, report: &dyn Report) {
+        let State::Active(active) = std::mem::replace(&mut self.state, State::Stopped) else {
+            return;
+        };
+        // Records queued for only some subscribers count as dropped already.
+        let unsent = active.publisher.close().queued;
+        self.stats.sent -= unsent;
+        self.stats.dropped += unsent;
+        self.stats.dropped_unsent += unsent;
         let s = self.stats;
-        if let State::Active(_) = self.state {
-            if s.dropped > 0 {
-                report.info(&format!(
-                    "published {} of {} records, dropped {} ({} with no subscriber, \
-                     {} with a slow subscriber, {} unencodable, {} on socket errors)",
-                    s.sent,
-                    s.written,
-                    s.dropped,
-                    s.dropped_no_subscriber,
-                    s.dropped_full,
-                    s.dropped_bad_record,
-                    s.dropped_error
-                ));
-            }
-        }
-        if let State::Active(active) = std::mem::replace(&mut self.state, State::Stopped) {
-            active.publisher.close();
+        if s.dropped > 0 {
+            report.info(&format!(
+                "published {} of {} records, dropped {} ({} with no subscriber, \
+                 {} with a slow subscriber, {} unsent when the linger time ran out, \
+                 {} unencodable, {} on socket errors)",
+                s.sent,
+                s.written,
+                s.dropped,
+                s.dropped_no_subscriber,
+                s.dropped_full,
+                s.dropped_unsent,
+                s.dropped_bad_record,
+                s.dropped_error
+            ));
         }
     }
 
     /// Counter increments since the previous call (for Zeek's telemetry).
+    /// Records libzmq still holds count as sent only once it gives them
+    /// back, so that a record discarded at `finish` is counted once, as
+    /// dropped: the counters only grow, and sent + dropped = written once
+    /// the writer finished.
     pub fn take_counts(&mut self) -> Stats {
-        let earlier = std::mem::replace(&mut self.counted, self.stats);
-        self.stats.since(&earlier)
+        let mut now = self.stats;
+        if let State::Active(active) = &self.state {
+            now.sent -= active.publisher.in_flight(Reach::All);
+        }
+        let earlier = std::mem::replace(&mut self.counted, now);
+        now.since(&earlier)
     }
 
     /// After a panic: stop publishing for good.

@@ -218,19 +218,48 @@ fn block_timeout_bounds_the_wait() {
         ],
     );
     let rec = record(1, 10_000);
-    let mut n = 0;
-    while w.stats().dropped == 0 {
-        write(&mut w, &report, &rec);
-        n += 1;
-        assert!(n < 100_000, "never full");
-    }
-    // The record that timed out waited about block_timeout.
-    let start = Instant::now();
-    write(&mut w, &report, &rec);
-    let took = start.elapsed();
+    // The first record that finds no room waits about block_timeout, then
+    // is dropped.
+    let fill_until_a_record_times_out = |w: &mut Writer| {
+        let dropped = w.stats().dropped;
+        for _ in 0..100_000 {
+            let start = Instant::now();
+            write(w, &report, &rec);
+            if w.stats().dropped > dropped {
+                return start.elapsed();
+            }
+        }
+        panic!("never full");
+    };
+    let took = fill_until_a_record_times_out(&mut w);
     assert!(took >= Duration::from_millis(45), "{took:?}");
     assert!(took < Duration::from_millis(1000), "{took:?}");
-    assert_eq!(w.stats().dropped, 2);
+    assert_eq!(w.stats().dropped, 1);
+    // Until a record can be queued again, the next ones do not wait: a
+    // stalled subscriber costs one block_timeout, not one per record.
+    let start = Instant::now();
+    for _ in 0..20 {
+        write(&mut w, &report, &rec);
+    }
+    assert!(
+        start.elapsed() < Duration::from_millis(45),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(w.stats().dropped, 21);
+    // Once the subscriber reads and a record is queued, waiting is back.
+    sub.resume();
+    let sent = w.stats().sent;
+    for _ in 0..100_000 {
+        write(&mut w, &report, &rec);
+        if w.stats().sent > sent {
+            break;
+        }
+    }
+    assert!(w.stats().sent > sent, "nothing queued after resume");
+    sub.pause();
+    let took = fill_until_a_record_times_out(&mut w);
+    assert!(took >= Duration::from_millis(45), "{took:?}");
     w.finish(&report);
 }
 
@@ -479,4 +508,311 @@ fn bind_mode_records_queued_by_a_finished_writer_arrive_intact() {
     receive_distinct(&sub, b"stays", 5_000, 6_000);
     stays.finish(&report);
     assert!(report.take().is_empty());
+}
+
+/// A bound writer with a live and a stalled subscriber, both connected
+/// and subscribed (probes on the writer's path until each got one); the
+/// stalled one with buffers as small as they go, so that it fills up soon.
+fn bound_with_live_and_stalled(
+    report: &Collected,
+    opts: &[(&str, &str)],
+) -> (Writer, Subscriber, Subscriber) {
+    let port = free_port();
+    let bind = format!("tcp://127.0.0.1:{port}");
+    let live = Subscriber::connect(&bind);
+    let stalled = Subscriber::start(
+        &bind,
+        Setup {
+            mode: Mode::Connect,
+            paused: true,
+        },
+    );
+    stalled.resume();
+    // The stalled subscriber must not be disconnected for answering no
+    // heartbeat while it is paused (the heartbeat test is on its own).
+    let mut all = vec![
+        ("endpoint", bind.as_str()),
+        ("bind", "T"),
+        ("heartbeat_timeout", "600"),
+    ];
+    all.extend_from_slice(opts);
+    let mut w = writer(report, "conn", &all);
+    let probe = record(u64::MAX, 0);
+    let mut seen = [false, false];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen != [true, true] {
+        assert!(Instant::now() < deadline, "subscribers never connected");
+        write(&mut w, report, &probe);
+        for (i, s) in [&live, &stalled].iter().enumerate() {
+            while s.recv_within(5).is_some() {
+                seen[i] = true;
+            }
+        }
+    }
+    for s in [&live, &stalled] {
+        while s.recv_within(100).is_some() {}
+    }
+    stalled.pause();
+    (w, live, stalled)
+}
+
+/// Writes records `0..n` of 10 KB, waiting for `live` to have every one of
+/// each batch of 100 before the next (so that, with the default `zmq_hwm`
+/// of 1000, it never falls behind itself: libzmq learns what a subscriber
+/// read in steps of up to half the high-water mark); returns how long the
+/// writes took.
+fn write_paced(w: &mut Writer, report: &Collected, live: &Subscriber, n: u64) -> Duration {
+    let mut took = Duration::ZERO;
+    for batch in (0..n).collect::<Vec<_>>().chunks(100) {
+        let start = Instant::now();
+        for &i in batch {
+            write(w, report, &record(i, 10_000));
+        }
+        took += start.elapsed();
+        for &i in batch {
+            assert_eq!(
+                number(&live.recv()),
+                i,
+                "the live subscriber missed records"
+            );
+        }
+    }
+    took
+}
+
+#[test]
+fn bind_mode_a_stalled_subscriber_does_not_hold_back_the_live_one() {
+    let report = Collected::default();
+    let (mut w, live, stalled) = bound_with_live_and_stalled(&report, &[]);
+    let before = w.stats();
+    const N: u64 = 3000;
+    write_paced(&mut w, &report, &live, N);
+    let s = w.stats().since(&before);
+    assert_eq!(s.written, N);
+    assert!(
+        s.dropped_full > 0,
+        "the stalled subscriber never filled up: {s:?}"
+    );
+    assert_eq!((s.sent + s.dropped_full, s.dropped), (N, s.dropped_full));
+    // The stalled subscriber missed exactly the records counted dropped: it
+    // gets the others once it reads.
+    stalled.resume();
+    let got: Vec<u64> = (0..s.sent).map(|_| number(&stalled.recv())).collect();
+    assert!(got.windows(2).all(|p| p[0] < p[1]), "out of order");
+    assert!(stalled.nothing_more_within(300));
+    w.finish(&report);
+    assert_eq!(w.stats().dropped_unsent, 0);
+}
+
+#[test]
+fn bind_mode_block_waits_once_for_a_stalled_subscriber() {
+    let report = Collected::default();
+    let (mut w, live, stalled) = bound_with_live_and_stalled(
+        &report,
+        &[
+            ("overflow_policy", "LogZeroMQ::BLOCK"),
+            ("block_timeout", "0.3"),
+        ],
+    );
+    let before = w.stats();
+    const N: u64 = 3000;
+    let took = write_paced(&mut w, &report, &live, N);
+    let s = w.stats().since(&before);
+    assert!(
+        s.dropped_full > 0,
+        "the stalled subscriber never filled up: {s:?}"
+    );
+    // One wait of block_timeout, not one per record the stalled one missed.
+    assert!(took >= Duration::from_millis(250), "{took:?}");
+    assert!(took < Duration::from_secs(3), "{took:?} for {s:?}");
+    stalled.resume();
+    for _ in 0..s.sent {
+        stalled.recv();
+    }
+    assert!(stalled.nothing_more_within(300));
+    w.finish(&report);
+}
+
+#[test]
+fn linger_expiry_counts_what_is_still_queued_as_dropped() {
+    let sub = paused_subscriber();
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "50"),
+            ("zmq_linger", "200"),
+        ],
+    );
+    for n in 0..2000 {
+        write(&mut w, &report, &record(n, 10_000));
+    }
+    let during = w.stats();
+    assert!(during.dropped_full > 0, "{during:?}");
+    let start = Instant::now();
+    w.finish(&report);
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(190), "{took:?}");
+    assert!(took < Duration::from_millis(2000), "{took:?}");
+    let s = w.stats();
+    assert!(s.dropped_unsent > 0, "{s:?}");
+    assert_eq!(s.sent + s.dropped, s.written, "{s:?}");
+    assert_eq!(s.sent, during.sent - s.dropped_unsent);
+    // What counts as sent had left for the subscriber: it gets that, and
+    // perhaps one more: libzmq gives a message back only when it fetches
+    // the next one, so the last one written before the buffers filled can
+    // still count as held (see `Publisher::close`).
+    sub.resume();
+    for _ in 0..s.sent {
+        sub.recv();
+    }
+    let extra = std::iter::from_fn(|| sub.recv_within(300)).count();
+    assert!(extra <= 1, "{extra} more than counted as sent");
+    let msgs = report.take();
+    assert!(
+        msgs.iter().any(|(l, m)| *l == Level::Info
+            && m.contains(&format!(
+                "{} unsent when the linger time ran out",
+                s.dropped_unsent
+            ))),
+        "{msgs:?}"
+    );
+    // The telemetry counted each record once, as sent or as dropped.
+    let c = w.take_counts();
+    assert_eq!((c.sent, c.dropped), (s.sent, s.dropped));
+}
+
+#[test]
+fn bind_mode_writers_with_other_socket_options_are_told_which_apply() {
+    let port = free_port();
+    let bind = format!("tcp://127.0.0.1:{port}");
+    let report = Collected::default();
+    let base = [
+        ("endpoint", bind.as_str()),
+        ("bind", "T"),
+        ("wait_for_subscribers", "0"),
+        ("zmq_linger", "0"),
+    ];
+    let mut first = writer(&report, "a", &[&base[..], &[("zmq_hwm", "10")]].concat());
+    assert!(report.take().is_empty());
+    let mut second = writer(&report, "b", &[&base[..], &[("zmq_hwm", "500")]].concat());
+    let msgs = report.take();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(msgs[0].0, Level::Warning);
+    assert!(
+        msgs[0]
+            .1
+            .contains(&format!("\"{bind}\" is bound by another writer"))
+            && msgs[0].1.contains("zmq_hwm = 10 (not this writer's 500)"),
+        "{msgs:?}"
+    );
+    // The same options: nothing to say.
+    let mut third = writer(&report, "c", &[&base[..], &[("zmq_hwm", "10")]].concat());
+    assert!(report.take().is_empty());
+    for w in [&mut first, &mut second, &mut third] {
+        w.finish(&report);
+    }
+}
+
+/// Not a test of its own, but the child process of
+/// `stopped_subscriber_is_disconnected`
+/// (without `ZMQ_TEST_SUBSCRIBE_TO` it does nothing): a subscriber in a
+/// process of its own, as on another host, that reads everything.
+#[test]
+fn child_subscriber() {
+    let Ok(endpoint) = std::env::var("ZMQ_TEST_SUBSCRIBE_TO") else {
+        return;
+    };
+    let ctx = zmq::Context::new();
+    let sock = ctx.socket(zmq::SUB).unwrap();
+    sock.set_subscribe(b"").unwrap();
+    sock.connect(&endpoint).unwrap();
+    while sock.recv_multipart(0).is_ok() {}
+}
+
+/// A child process, killed when this goes, whatever the test's outcome.
+struct Child(std::process::Child);
+
+impl Child {
+    fn signal(&self, sig: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &self.0.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig} failed");
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A subscriber in a child process, stopped (SIGSTOP) while records flow,
+/// is disconnected about `heartbeat_timeout` (1 s) later, with PINGs every
+/// `heartbeat_interval` or (interval 0) without: the TCP user timeout.
+fn stopped_subscriber_is_disconnected(heartbeat_interval: &str) {
+    let port = free_port();
+    let bind = format!("tcp://127.0.0.1:{port}");
+    let child = Child(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_subscriber", "--test-threads=1"])
+            .env("ZMQ_TEST_SUBSCRIBE_TO", &bind)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let report = Collected::default();
+    // init waits (wait_for_subscribers) until the child has subscribed.
+    let mut w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &bind),
+            ("bind", "T"),
+            ("zmq_hwm", "100"),
+            ("zmq_linger", "0"),
+            ("heartbeat_interval", heartbeat_interval),
+            ("heartbeat_timeout", "1"),
+        ],
+    );
+    for n in 0..100 {
+        write(&mut w, &report, &record(n, 100));
+    }
+    assert_eq!(w.stats().sent, 100, "{:?}", w.stats());
+    // The child stops, as a hung host would: its kernel keeps the
+    // connection up, it reads nothing, and its buffers fill.
+    child.signal("-STOP");
+    let stopped = Instant::now();
+    let mut n = 100;
+    while w.stats().dropped_no_subscriber == 0 {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(10),
+            "not disconnected after 10 s: {:?}",
+            w.stats()
+        );
+        write(&mut w, &report, &record(n, 10_000));
+        n += 1;
+    }
+    let took = stopped.elapsed();
+    drop(child);
+    // Its buffers filled within moments; then 1 s without a byte read.
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_secs(4), "{took:?}");
+    w.finish(&report);
+}
+
+#[test]
+fn a_stopped_subscriber_is_disconnected_within_the_heartbeat_timeout() {
+    stopped_subscriber_is_disconnected("0.2");
+}
+
+#[test]
+fn a_stopped_subscriber_is_disconnected_without_pings_too() {
+    stopped_subscriber_is_disconnected("0");
 }

@@ -452,3 +452,124 @@ fn zeek_7_writes_ts_millis_unsigned() {
     assert_eq!(sub.recv()[1], br#"{"ts":18446744073709550116}"#);
     w.finish(&report);
 }
+
+#[test]
+fn no_option_value_reaches_a_panic() {
+    // What a user might type, or a script compute, for any option, as a
+    // script option or in $config: each gives a warning or an error, never
+    // a panic (which the bridge would report as an internal error).
+    let long = "x".repeat(100_000);
+    let long_host = format!("tcp://{}:1", "a".repeat(100_000));
+    let values: &[&str] = &[
+        "",
+        " ",
+        "\0",
+        "a\0b",
+        "-1",
+        "-0",
+        "0",
+        "1e19",
+        "1e300",
+        "-1e19",
+        "NaN",
+        "nan",
+        "inf",
+        "-inf",
+        "18446744073709551616",
+        "9223372036854775808",
+        "2147483648",
+        "-2147483649",
+        "1 day 1 day",
+        "99999999999 days",
+        "1e19 secs",
+        "-1 secs",
+        "5 fortnights",
+        "sec",
+        "1.5.5",
+        "T\0",
+        "LogZeroMQ::\0",
+        "JSON::TS_\0",
+        "tcp://a\0:1",
+        "tcp://127.0.0.1:1\0",
+        "ipc://\0",
+        "tcp://*:99999",
+        &long,
+        &long_host,
+        "ñ",
+        "\u{202e}",
+        "tcp://[::1",
+        "tcp://[:1",
+    ];
+    let port = free_port();
+    let base = vec![
+        ("endpoint".to_string(), format!("tcp://127.0.0.1:{port}")),
+        ("wait_for_subscribers".to_string(), "0".to_string()),
+        ("zmq_linger".to_string(), "0".to_string()),
+    ];
+    let names: Vec<&str> = zeek_zeromq_writer::options::script_option_names().collect();
+    assert!(names.len() > 10, "{names:?}");
+    let mut tried = 0;
+    for name in names.iter().copied().chain(["no_such_option", "\0"]) {
+        for value in values {
+            for as_config in [false, true] {
+                let mut script = base.clone();
+                let mut config = Vec::new();
+                let pair = (name.to_string(), value.to_string());
+                if as_config {
+                    config.push(pair);
+                } else {
+                    script.push(pair);
+                }
+                let report = Collected::default();
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut w = Writer::new(script);
+                    w.init(&report, b"conn", schema(), config);
+                    write(&mut w, &report, &record(0, b"x"));
+                    w.heartbeat(&report);
+                    w.finish(&report);
+                    w.stats()
+                }));
+                let stats = run.unwrap_or_else(|_| panic!("{name} = {value:?} panicked"));
+                assert_eq!(stats.sent + stats.dropped, 1, "{name} = {value:?}");
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 1000, "{tried}");
+}
+
+#[test]
+fn endpoints_with_a_nul_byte_are_refused() {
+    for (endpoint, bind) in [("tcp://127.0.0.1:1\0", false), ("tcp://*:1\0", true)] {
+        let report = Collected::default();
+        let mut w = Writer::new(kv(&[
+            ("endpoint", endpoint),
+            ("bind", if bind { "T" } else { "F" }),
+        ]));
+        w.init(&report, b"conn", schema(), vec![]);
+        assert!(!w.is_active());
+        let msgs = report.take();
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        assert_eq!(msgs[0].0, Level::Error);
+        assert!(msgs[0].1.contains("contains a NUL byte"), "{msgs:?}");
+    }
+}
+
+#[test]
+fn intervals_beyond_their_range_are_refused() {
+    for (name, value) in [
+        ("wait_for_subscribers", "1e19"),
+        ("block_timeout", "1e19 secs"),
+        ("drop_report_interval", "2 days"),
+        ("heartbeat_interval", "2 hrs"),
+        ("heartbeat_timeout", "-1"),
+        ("zmq_connect_pause", "60001"),
+    ] {
+        let (_, warnings) = zeek_zeromq_writer::options::resolve(&kv(&[(name, value)]), &[]);
+        assert_eq!(warnings.len(), 1, "{name} = {value}: {warnings:?}");
+        assert!(
+            warnings[0].contains(&format!("LogZeroMQ::{name} = \"{value}\" is not")),
+            "{warnings:?}"
+        );
+    }
+}

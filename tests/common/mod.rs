@@ -122,6 +122,11 @@ impl Subscriber {
         self.paused.store(false, Ordering::Relaxed);
     }
 
+    /// Stops reading (what is read already stays in the channel).
+    pub fn pause(&self) {
+        self.paused.store(true, Ordering::Relaxed);
+    }
+
     /// The next message's frames; panics after 10 s without one.
     pub fn recv(&self) -> Vec<Vec<u8>> {
         self.rx

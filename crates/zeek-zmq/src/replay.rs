@@ -123,6 +123,8 @@ struct Counts {
     sent: u64,
     dropped_full: u64,
     dropped_no_subscriber: u64,
+    /// Still queued when `--linger` ran out at the end.
+    unsent: u64,
     malformed: u64,
     files: u64,
     failed_files: u64,
@@ -132,14 +134,15 @@ impl Counts {
     fn add(&mut self, sent: Sent) {
         match sent {
             Sent::Queued => self.sent += 1,
-            Sent::Full => self.dropped_full += 1,
+            // With --bind, the other subscribers got it.
+            Sent::PartlyQueued | Sent::Full => self.dropped_full += 1,
             Sent::NoSubscriber => self.dropped_no_subscriber += 1,
         }
         self.records += 1;
     }
 
     fn summary(&self, elapsed: Duration) -> String {
-        let dropped = self.dropped_full + self.dropped_no_subscriber;
+        let dropped = self.dropped_full + self.dropped_no_subscriber + self.unsent;
         let mut s = format!(
             "zeek-zmq replay: {} records from {} file(s) in {} ({:.0}/s): {} sent, {dropped} dropped",
             self.records,
@@ -150,8 +153,9 @@ impl Counts {
         );
         if dropped > 0 {
             s.push_str(&format!(
-                " ({} with no subscriber, {} with a subscriber --hwm messages behind)",
-                self.dropped_no_subscriber, self.dropped_full
+                " ({} with no subscriber, {} with a subscriber --hwm messages behind, \
+                 {} unsent when --linger ran out)",
+                self.dropped_no_subscriber, self.dropped_full, self.unsent
             ));
         }
         s.push_str(&format!("; {} malformed line(s) skipped", self.malformed));
@@ -263,7 +267,8 @@ fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
     let files = files_to_replay(args)?;
     signals::install();
     let security = args.curve.security(args.bind)?;
-    let publisher = Publisher::open(&opts, security, b"")?;
+    // One publisher: no other writer's socket options to differ from.
+    let (publisher, _) = Publisher::open(&opts, security, b"")?;
     let mut replay = Replay {
         args,
         json: opts.json,
@@ -439,7 +444,9 @@ impl Replay<'_> {
     /// Waits (at most `--linger`) for what is still queued; reports.
     fn finish(mut self) -> Counts {
         self.progress.clear();
-        self.publisher.close();
+        let unsent = self.publisher.close().queued;
+        self.counts.sent -= unsent;
+        self.counts.unsent = unsent;
         eprintln!("{}", self.counts.summary(self.start.elapsed()));
         self.counts
     }
