@@ -70,15 +70,34 @@ export {
 	## (``"T"``/``"F"``).
 	const json_include_unset_fields: bool = F &redef;
 
+	## How often a writer's connections send a ZeroMQ heartbeat (PING) to
+	## the peer; 0 sec sends none. Per-filter ``$config`` key:
+	## ``heartbeat_interval``.
+	const heartbeat_interval: interval = 1sec &redef;
+
+	## A subscriber that answers no heartbeat, acknowledges no data (its host
+	## died) or reads nothing (its process hangs) for this long is
+	## disconnected, and what was queued for it discarded; a subscriber that
+	## connected reconnects by itself. Without it such a subscriber would keep
+	## its queue, and its connection, until TCP gives up (about 15 minutes on
+	## Linux). Also the TCP keepalive of idle connections. 0 sec: never.
+	## Per-filter ``$config`` key: ``heartbeat_timeout``.
+	const heartbeat_timeout: interval = 30sec &redef;
+
 	## What a writer does when a subscriber is :zeek:see:`LogZeroMQ::zmq_hwm`
 	## messages behind.
 	type OverflowPolicy: enum {
 		## Drop the record, count it, and report the drops (at most once
-		## per :zeek:see:`LogZeroMQ::drop_report_interval` per path).
+		## per :zeek:see:`LogZeroMQ::drop_report_interval` per path). With
+		## :zeek:see:`LogZeroMQ::bind`, only the subscribers without room
+		## miss it; the others get it.
 		DROP,
 		## Wait until the record can be queued (at most
 		## :zeek:see:`LogZeroMQ::block_timeout`): back-pressure into the
 		## writer's queue, nothing lost while a subscriber is connected.
+		## Once a wait ran out, records do not wait again until one can be
+		## queued for every subscriber. With :zeek:see:`LogZeroMQ::bind`, a
+		## record that waited in vain goes to the subscribers with room.
 		BLOCK,
 	};
 
@@ -88,7 +107,9 @@ export {
 	const overflow_policy: OverflowPolicy = DROP &redef;
 
 	## With :zeek:see:`LogZeroMQ::BLOCK`: how long a record may wait before
-	## it is counted as dropped after all. Zero (the default) waits forever.
+	## it is counted as dropped after all. Zero (the default) waits until the
+	## subscriber reads, or is disconnected
+	## (:zeek:see:`LogZeroMQ::heartbeat_timeout`). At most 1 day.
 	## Per-filter ``$config`` key: ``block_timeout``.
 	const block_timeout: interval = 0sec &redef;
 
