@@ -77,6 +77,11 @@ impl Channel {
         &self.socket
     }
 
+    /// The socket, to set options on before it connects or binds.
+    pub fn socket_mut(&mut self) -> &mut zmq::Socket {
+        &mut self.socket
+    }
+
     /// Reads the subscription messages that arrived.
     pub fn drain_subscriptions(&mut self) {
         self.since_drain = 0;

@@ -111,15 +111,23 @@ pub fn read_secret_key_file(path: &Path) -> Result<SecretKey, String> {
 
 /// Reads a file of public keys (one or more).
 pub fn read_public_keys_file(path: &Path) -> Result<Vec<Key>, String> {
-    let shown = path.display();
-    let text =
-        fs::read_to_string(path).map_err(|e| format!("cannot read key file {shown}: {e}"))?;
-    keys_in(&text)
+    let text = fs::read_to_string(path).map_err(|e| cannot_read_key_file(path, &e))?;
+    public_keys_in(&text, path)
+}
+
+/// The public keys in `text`, read from the key file `path`.
+pub fn public_keys_in(text: &str, path: &Path) -> Result<Vec<Key>, String> {
+    keys_in(text)
         .into_iter()
         .map(|(line, key)| {
-            parse_z85(key).map_err(|e| format!("key file {shown}, line {line}: {e}"))
+            parse_z85(key).map_err(|e| format!("key file {}, line {line}: {e}", path.display()))
         })
         .collect()
+}
+
+/// Why the key file `path` cannot be read.
+pub fn cannot_read_key_file(path: &Path, e: &std::io::Error) -> String {
+    format!("cannot read key file {}: {e}", path.display())
 }
 
 /// The mode of a secret key file: its owner's only.

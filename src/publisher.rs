@@ -85,9 +85,9 @@ fn shared_bound(opts: &Options, security: Security) -> Result<Arc<BoundEndpoint>
     }
     let ctx = zmq::Context::new();
     // The ZAP handler must be there before a CURVE server socket binds.
-    let zap = ZapHandler::for_security(&ctx, &security)?;
-    let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
-    curve::apply(channel.socket(), &security)?;
+    let zap = ZapHandler::for_security(&ctx, &security, opts.drop_report_interval)?;
+    let mut channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
+    curve::apply(channel.socket_mut(), &security)?;
     endpoint::attach(channel.socket(), &opts.endpoint, true)?;
     let bound = Arc::new(BoundEndpoint {
         endpoint: opts.endpoint.clone(),
@@ -111,8 +111,8 @@ impl Publisher {
             let ctx = zmq::Context::new();
             ctx.set_io_threads(1)
                 .map_err(|e| format!("cannot configure ZeroMQ: {e}"))?;
-            let channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
-            curve::apply(channel.socket(), &security)?;
+            let mut channel = Channel::new(&ctx, opts.hwm, opts.linger_ms)?;
+            curve::apply(channel.socket_mut(), &security)?;
             endpoint::attach(channel.socket(), &opts.endpoint, false)?;
             Target::Connected(channel)
         };
