@@ -293,17 +293,19 @@ mod tests {
         }
     }
 
+    /// A server allowing `keys` and those of `file`.
+    fn allowing(server: &Pair, keys: Vec<Key>, file: Option<PathBuf>) -> Security {
+        bind_security(server, Some(Allowed { keys, file }))
+    }
+
     #[test]
     fn without_its_zap_handler_an_allow_list_server_refuses_everyone() {
         // ZMQ_ZAP_ENFORCE_DOMAIN: with no handler, libzmq would otherwise
         // let any client with the server's key in.
         let (srv, own) = (pair(), pair());
-        let allowed = Allowed {
-            keys: vec![own.public],
-            file: None,
-        };
         let ctx = zmq::Context::new();
-        let (s, monitor) = server(&ctx, &bind_security(&srv, Some(allowed)), ZAP_DOMAIN);
+        let security = allowing(&srv, vec![own.public], None);
+        let (s, monitor) = server(&ctx, &security, ZAP_DOMAIN);
         let _c = client(&ctx, &s, &srv.public, &own);
         assert_eq!(
             monitor.handshake(),
@@ -320,13 +322,7 @@ mod tests {
     #[test]
     fn a_socket_of_another_domain_gets_no_client_through() {
         let (srv, own) = (pair(), pair());
-        let security = bind_security(
-            &srv,
-            Some(Allowed {
-                keys: vec![own.public],
-                file: None,
-            }),
-        );
+        let security = allowing(&srv, vec![own.public], None);
         let ctx = zmq::Context::new();
         let zap = ZapHandler::for_security(&ctx, &security, Duration::from_secs(60))
             .unwrap()
@@ -350,13 +346,7 @@ mod tests {
     fn a_missing_file_is_one_message_however_many_handshakes() {
         let (srv, own) = (pair(), pair());
         let file = tmp("missing-allowed");
-        let security = bind_security(
-            &srv,
-            Some(Allowed {
-                keys: vec![],
-                file: Some(file.clone()),
-            }),
-        );
+        let security = allowing(&srv, vec![], Some(file.clone()));
         let ctx = zmq::Context::new();
         let zap = ZapHandler::for_security(&ctx, &security, Duration::from_secs(3600))
             .unwrap()
@@ -391,13 +381,7 @@ mod tests {
     #[test]
     fn a_file_problem_that_lasts_is_said_again_after_the_interval() {
         let (srv, own) = (pair(), pair());
-        let security = bind_security(
-            &srv,
-            Some(Allowed {
-                keys: vec![],
-                file: Some(tmp("still-missing")),
-            }),
-        );
+        let security = allowing(&srv, vec![], Some(tmp("still-missing")));
         let every = Duration::from_millis(200);
         let ctx = zmq::Context::new();
         let zap = ZapHandler::for_security(&ctx, &security, every)
