@@ -295,6 +295,14 @@ mod tests {
         assert_ne!(read_secret_key_file(&k).unwrap(), secret);
     }
 
+    /// `tmp(name)`, with nothing there (a run with the same process id
+    /// may have left something).
+    fn fresh(name: &str) -> PathBuf {
+        let p = tmp(name);
+        let _ = fs::remove_file(&p);
+        p
+    }
+
     fn mode_of(p: &Path) -> u32 {
         fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
     }
@@ -302,8 +310,9 @@ mod tests {
     #[test]
     fn keygen_refuses_any_existing_name_without_force() {
         // An existing public key file: nothing is written, it is kept.
-        let name = tmp("taken");
-        let public = tmp("taken.pub");
+        let name = fresh("taken");
+        let public = fresh("taken.pub");
+        fresh("taken.key");
         fs::write(&public, "keep\n").unwrap();
         let e = write_keypair(&name, false).unwrap_err();
         assert!(
@@ -314,9 +323,10 @@ mod tests {
         assert!(tmp("taken.key").symlink_metadata().is_err());
 
         // A dangling link is a name taken too; its target is not created.
-        let name = tmp("dangling");
-        let nowhere = tmp("dangling-target");
-        std::os::unix::fs::symlink(&nowhere, tmp("dangling.key")).unwrap();
+        let name = fresh("dangling");
+        let nowhere = fresh("dangling-target");
+        fresh("dangling.pub");
+        std::os::unix::fs::symlink(&nowhere, fresh("dangling.key")).unwrap();
         let e = write_keypair(&name, false).unwrap_err();
         assert!(e.contains("dangling.key exists"), "{e}");
         assert!(nowhere.symlink_metadata().is_err());
@@ -335,14 +345,14 @@ mod tests {
 
     #[test]
     fn keygen_force_replaces_links_never_their_targets() {
-        let name = tmp("linked");
+        let name = fresh("linked");
         // NAME.key links to another file, NAME.pub nowhere.
-        let other = tmp("linked-other");
+        let other = fresh("linked-other");
         fs::write(&other, "precious\n").unwrap();
         fs::set_permissions(&other, fs::Permissions::from_mode(0o644)).unwrap();
-        let nowhere = tmp("linked-nowhere");
-        std::os::unix::fs::symlink(&other, tmp("linked.key")).unwrap();
-        std::os::unix::fs::symlink(&nowhere, tmp("linked.pub")).unwrap();
+        let nowhere = fresh("linked-nowhere");
+        std::os::unix::fs::symlink(&other, fresh("linked.key")).unwrap();
+        std::os::unix::fs::symlink(&nowhere, fresh("linked.pub")).unwrap();
 
         let (k, p) = write_keypair(&name, true).unwrap();
 
