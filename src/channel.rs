@@ -231,6 +231,11 @@ impl Channel {
         &self.socket
     }
 
+    /// The socket, to set options on before it connects or binds.
+    pub fn socket_mut(&mut self) -> &mut zmq::Socket {
+        &mut self.socket
+    }
+
     /// Whether the channel is lagging (see the module comment); stops when
     /// libzmq holds no message queued for everyone any more.
     fn lagging(&mut self) -> bool {

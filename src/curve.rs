@@ -5,16 +5,27 @@
 //! the socket is a CURVE socket, or the writer gets an error and sends
 //! nothing. It never falls back to plain text. No message contains a secret
 //! key.
+//!
+//! This module resolves the options ([`resolve`]) and sets up a socket
+//! ([`apply`]); the ZAP handler of a server with allowed clients is in
+//! [`ZapHandler`] (`zap`), which checks keys against an `allow_list` and
+//! keeps what to report in `rejections`.
+
+mod allow_list;
+mod rejections;
+mod zap;
+
+pub use rejections::MAX_REPORTED_KEYS;
+pub use zap::ZapHandler;
 
 use crate::keys::{self, Key, SecretKey};
 use crate::options::CurveOptions;
-use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::SystemTime;
+
+/// The ZAP domain of every CURVE server socket: the ZAP handler answers
+/// requests of this domain only.
+pub const ZAP_DOMAIN: &str = "zeek-logs";
 
 /// What a writer's socket does about CURVE.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,7 +266,7 @@ fn parse_key(text: &str, option: CurveOption) -> Result<Key, CurveError> {
 }
 
 /// Applies `security` to a socket before it connects or binds.
-pub fn apply(socket: &zmq::Socket, security: &Security) -> Result<(), String> {
+pub fn apply(socket: &mut zmq::Socket, security: &Security) -> Result<(), String> {
     let r = match security {
         Security::Plain => Ok(()),
         Security::Client {
@@ -269,185 +280,46 @@ pub fn apply(socket: &zmq::Socket, security: &Security) -> Result<(), String> {
         Security::Server { secret, .. } => socket
             .set_curve_server(true)
             .and_then(|_| socket.set_curve_secretkey(&secret.0))
-            // Lets the ZAP handler see a domain.
-            .and_then(|_| socket.set_zap_domain("zeek-logs")),
+            // The domain of the ZAP handler's requests.
+            .and_then(|_| socket.set_zap_domain(ZAP_DOMAIN)),
     };
-    r.map_err(|e| format!("cannot set up CURVE on the socket: {e}"))
-}
-
-/// Client keys rejected by a ZAP handler, each to be reported once.
-#[derive(Default)]
-struct Rejections {
-    /// Connection attempts rejected in all.
-    count: u64,
-    reported: HashSet<Key>,
-    /// Not yet reported: (client key, peer address).
-    pending: Vec<(Key, String)>,
-    /// Problems with the allowed-clients file, not yet reported.
-    file_errors: Vec<String>,
-}
-
-impl Rejections {
-    /// Messages to report now (each rejected key once), calling the
-    /// rejected client a `peer`.
-    fn take_messages(&mut self, peer: &str) -> Vec<String> {
-        let count = self.count;
-        let mut out: Vec<String> = self
-            .pending
-            .drain(..)
-            .map(|(key, addr)| {
-                format!(
-                    "rejected a {peer} with CURVE public key {} from {addr}: not an allowed \
-                     client ({count} rejected connection attempts so far)",
-                    keys::to_z85(&key)
-                )
-            })
-            .collect();
-        out.append(&mut self.file_errors);
-        out
+    r.map_err(|e| format!("cannot set up CURVE on the socket: {e}"))?;
+    // With allowed clients, a missing ZAP handler refuses every client
+    // instead of accepting all. Without, there is no handler: any client
+    // with the server's public key may connect.
+    if let Security::Server {
+        allowed: Some(_), ..
+    } = security
+    {
+        enforce_zap_domain(socket).map_err(|e| {
+            format!(
+                "cannot set up CURVE on the socket: ZMQ_ZAP_ENFORCE_DOMAIN \
+                 (libzmq 4.3 or newer): {e}"
+            )
+        })?;
     }
+    Ok(())
 }
 
-/// A ZAP handler: authenticates CURVE clients of the sockets in one
-/// context against the allowed keys, until dropped.
-pub struct ZapHandler {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    rejections: Arc<Mutex<Rejections>>,
-}
-
-impl ZapHandler {
-    /// The ZAP handler a socket with `security` needs, started in `ctx`:
-    /// one for a CURVE server that accepts only the allowed clients, none
-    /// otherwise. Call it before any CURVE server socket in `ctx` binds.
-    pub fn for_security(
-        ctx: &zmq::Context,
-        security: &Security,
-    ) -> Result<Option<ZapHandler>, String> {
-        match security {
-            Security::Server {
-                allowed: Some(allowed),
-                ..
-            } => ZapHandler::start(ctx, allowed.clone()).map(Some),
-            _ => Ok(None),
-        }
-    }
-
-    /// What to report about rejected clients since the last call, each
-    /// rejected key once: the front-end says what the client was to it
-    /// (`peer`: "subscriber" to a publisher, "publisher" to a subscriber).
-    pub fn take_messages(&self, peer: &str) -> Vec<String> {
-        lock(&self.rejections).take_messages(peer)
-    }
-
-    /// Binds the ZAP endpoint in `ctx` and serves it on a thread.
-    fn start(ctx: &zmq::Context, allowed: Allowed) -> Result<ZapHandler, String> {
-        let sock = ctx
-            .socket(zmq::REP)
-            .map_err(|e| format!("cannot create the ZAP socket: {e}"))?;
-        sock.set_linger(0)
-            .and_then(|_| sock.bind("inproc://zeromq.zap.01"))
-            .map_err(|e| format!("cannot bind the ZAP handler: {e}"))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let rejections = Arc::new(Mutex::new(Rejections::default()));
-        let (stop2, rej2) = (stop.clone(), rejections.clone());
-        let thread = std::thread::Builder::new()
-            .name("zeromq-zap".into())
-            .spawn(move || serve(sock, allowed, &stop2, &rej2))
-            .map_err(|e| format!("cannot start the ZAP handler: {e}"))?;
-        Ok(ZapHandler {
-            stop,
-            thread: Some(thread),
-            rejections,
-        })
-    }
-}
-
-impl Drop for ZapHandler {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// The allowed keys, with the file re-read whenever it changes.
-struct AllowList {
-    fixed: Vec<Key>,
-    file: Option<PathBuf>,
-    file_keys: Vec<Key>,
-    file_stamp: Option<SystemTime>,
-}
-
-impl AllowList {
-    fn allows(&mut self, key: &Key, rejections: &Mutex<Rejections>) -> bool {
-        if let Some(f) = &self.file {
-            let stamp = std::fs::metadata(f).and_then(|m| m.modified()).ok();
-            if stamp.is_none() || stamp != self.file_stamp {
-                self.file_stamp = stamp;
-                match keys::read_public_keys_file(f) {
-                    Ok(k) => self.file_keys = k,
-                    Err(e) => {
-                        // Fail closed: no key from a file we cannot read.
-                        self.file_keys.clear();
-                        lock(rejections)
-                            .file_errors
-                            .push(format!("{e}; allowing no client from that file"));
-                    }
-                }
-            }
-        }
-        self.fixed.contains(key) || self.file_keys.contains(key)
-    }
-}
-
-fn lock(m: &Mutex<Rejections>) -> std::sync::MutexGuard<'_, Rejections> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Answers ZAP requests (RFC 27) until `stop`.
-fn serve(sock: zmq::Socket, allowed: Allowed, stop: &AtomicBool, rejections: &Mutex<Rejections>) {
-    let mut list = AllowList {
-        fixed: allowed.keys,
-        file: allowed.file,
-        file_keys: Vec::new(),
-        file_stamp: None,
+/// `ZMQ_ZAP_ENFORCE_DOMAIN` (libzmq >= 4.3; not in zmq-sys 0.12's
+/// constants): a CURVE server whose ZAP domain is set refuses clients when
+/// no ZAP handler answers, where libzmq would otherwise let them in.
+fn enforce_zap_domain(socket: &mut zmq::Socket) -> zmq::Result<()> {
+    const ZMQ_ZAP_ENFORCE_DOMAIN: std::os::raw::c_int = 93;
+    let on: std::os::raw::c_int = 1;
+    // SAFETY: a valid socket and a pointer to an int of the given size, as
+    // zmq_setsockopt(3) requires for this option.
+    let rc = unsafe {
+        zmq_sys::zmq_setsockopt(
+            socket.as_mut_ptr(),
+            ZMQ_ZAP_ENFORCE_DOMAIN,
+            &on as *const _ as *const std::os::raw::c_void,
+            std::mem::size_of_val(&on),
+        )
     };
-    while !stop.load(Ordering::Relaxed) {
-        match sock.poll(zmq::POLLIN, 100) {
-            Ok(n) if n > 0 => {}
-            _ => continue,
-        }
-        let Ok(frames) = sock.recv_multipart(0) else {
-            continue;
-        };
-        // version, request id, domain, address, identity, mechanism, key...
-        let request_id = frames.get(1).cloned().unwrap_or_default();
-        let address = frames
-            .get(3)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .unwrap_or_default();
-        let key: Option<Key> = match frames.get(5).map(Vec::as_slice) {
-            Some(b"CURVE") => frames.get(6).and_then(|k| k.as_slice().try_into().ok()),
-            _ => None,
-        };
-        let ok = key.is_some_and(|k| list.allows(&k, rejections));
-        if !ok {
-            let mut r = lock(rejections);
-            r.count += 1;
-            if let Some(k) = key {
-                if r.reported.insert(k) {
-                    r.pending.push((k, address));
-                }
-            }
-        }
-        let (code, text): (&[u8], &[u8]) = if ok {
-            (b"200", b"OK")
-        } else {
-            (b"400", b"not an allowed client")
-        };
-        let reply: [&[u8]; 6] = [b"1.0", &request_id, code, text, b"", b""];
-        let _ = sock.send_multipart(reply, 0);
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(crate::frames::last_errno())
     }
 }

@@ -10,6 +10,7 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A 32-byte CURVE key.
 pub type Key = [u8; 32];
@@ -110,20 +111,44 @@ pub fn read_secret_key_file(path: &Path) -> Result<SecretKey, String> {
 
 /// Reads a file of public keys (one or more).
 pub fn read_public_keys_file(path: &Path) -> Result<Vec<Key>, String> {
-    let shown = path.display();
-    let text =
-        fs::read_to_string(path).map_err(|e| format!("cannot read key file {shown}: {e}"))?;
-    keys_in(&text)
+    let text = fs::read_to_string(path).map_err(|e| cannot_read_key_file(path, &e))?;
+    public_keys_in(&text, path)
+}
+
+/// The public keys in `text`, read from the key file `path`.
+pub fn public_keys_in(text: &str, path: &Path) -> Result<Vec<Key>, String> {
+    keys_in(text)
         .into_iter()
         .map(|(line, key)| {
-            parse_z85(key).map_err(|e| format!("key file {shown}, line {line}: {e}"))
+            parse_z85(key).map_err(|e| format!("key file {}, line {line}: {e}", path.display()))
         })
         .collect()
 }
 
+/// Why the key file `path` cannot be read.
+pub fn cannot_read_key_file(path: &Path, e: &std::io::Error) -> String {
+    format!("cannot read key file {}: {e}", path.display())
+}
+
+/// The mode of a secret key file: its owner's only.
+const SECRET_MODE: u32 = 0o600;
+/// The mode of a public key file.
+const PUBLIC_MODE: u32 = 0o644;
+
 /// Generates a key pair and writes `NAME.key` (the secret key, mode 0600)
-/// and `NAME.pub` (the public key). Refuses to overwrite either unless
-/// `force`. Returns the two paths.
+/// and `NAME.pub` (the public key, mode 0644). Refuses to overwrite either
+/// unless `force`. Returns the two paths.
+///
+/// Neither file is ever written through a symbolic link, and the secret key
+/// file never has a mode wider than 0600, not even for a moment (each file
+/// is created with its mode, see [`create_exclusive`]):
+/// - without `force`, each name is created anew (`O_CREAT|O_EXCL`), which
+///   fails if anything has that name, a dangling link included: there is no
+///   window between a check and the open in which a file could appear;
+/// - with `force`, each file is written whole under a new name in the same
+///   directory, synced, and renamed over `NAME.key`/`NAME.pub`: rename(2)
+///   replaces a link itself, never its target, and readers see the old file
+///   or the new one, never part of one.
 pub fn write_keypair(name: &Path, force: bool) -> Result<(PathBuf, PathBuf), String> {
     if !curve_available() {
         return Err("libzmq was built without CURVE".into());
@@ -135,28 +160,113 @@ pub fn write_keypair(name: &Path, force: bool) -> Result<(PathBuf, PathBuf), Str
         PathBuf::from(p)
     };
     let (secret_path, public_path) = (with_ext(".key"), with_ext(".pub"));
-    for p in [&secret_path, &public_path] {
-        if !force && p.exists() {
-            return Err(format!("{} exists (use --force to overwrite)", p.display()));
+    if !force {
+        // Only to refuse before writing either file; `create_exclusive` is
+        // what keeps an existing file (or link) from being written to.
+        for p in [&secret_path, &public_path] {
+            if p.symlink_metadata().is_ok() {
+                return Err(exists(p));
+            }
         }
     }
-    let write = |path: &Path, mode: u32, what: &str, key: &Key| -> Result<(), String> {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(path)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        // An existing file keeps its mode: set it.
-        fs::set_permissions(path, fs::Permissions::from_mode(mode))
-            .map_err(|e| format!("cannot chmod {}: {e}", path.display()))?;
-        writeln!(f, "# ZeroMQ CURVE {what} key (Z85)\n{}", to_z85(key))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
-    };
-    write(&secret_path, 0o600, "secret", &pair.secret_key)?;
-    write(&public_path, 0o644, "public", &pair.public_key)?;
+    let file_text =
+        |what: &str, key: &Key| format!("# ZeroMQ CURVE {what} key (Z85)\n{}\n", to_z85(key));
+    write_key_file(
+        &secret_path,
+        SECRET_MODE,
+        &file_text("secret", &pair.secret_key),
+        force,
+    )?;
+    write_key_file(
+        &public_path,
+        PUBLIC_MODE,
+        &file_text("public", &pair.public_key),
+        force,
+    )
+    .map_err(|e| {
+        format!(
+            "{e}; {} holds a new secret key without its public key: run again",
+            secret_path.display()
+        )
+    })?;
     Ok((secret_path, public_path))
+}
+
+fn exists(path: &Path) -> String {
+    format!("{} exists (use --force to overwrite)", path.display())
+}
+
+/// Writes `text` into a new file `path` with `mode`; with `replace`, in
+/// place of whatever has that name (a file or a link, which is replaced,
+/// not followed).
+fn write_key_file(path: &Path, mode: u32, text: &str, replace: bool) -> Result<(), String> {
+    let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    if !replace {
+        let file = create_exclusive(path, mode).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => exists(path),
+            _ => cannot(e),
+        })?;
+        return fill(file, mode, text).map_err(|e| {
+            // Not left half-written; the file is the one created above.
+            let _ = fs::remove_file(path);
+            cannot(e)
+        });
+    }
+    let (temporary, file) = create_beside(path, mode).map_err(cannot)?;
+    fill(file, mode, text)
+        .and_then(|()| fs::rename(&temporary, path))
+        .map_err(|e| {
+            let _ = fs::remove_file(&temporary);
+            cannot(e)
+        })
+}
+
+/// Creates `path` for writing if nothing has that name: `O_CREAT|O_EXCL`
+/// (which never follows a link, not even a dangling one) and `O_NOFOLLOW`
+/// besides. It is created with `mode` narrowed by the umask, never wider.
+fn create_exclusive(path: &Path, mode: u32) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(mode)
+        .open(path)
+}
+
+/// A new file with `mode` in the directory of `path`, under a name of its
+/// own (`.NAME.PID-N.tmp`), to be renamed over `path`.
+fn create_beside(path: &Path, mode: u32) -> std::io::Result<(PathBuf, fs::File)> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    for _ in 0..1000 {
+        let mut name = std::ffi::OsString::from(".");
+        name.push(base);
+        name.push(format!(
+            ".{}-{}.tmp",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let temporary = path.with_file_name(name);
+        match create_exclusive(&temporary, mode) {
+            // Left over by a process with our id that died: try the next.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            r => return r.map(|f| (temporary, f)),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "no free temporary name beside it",
+    ))
+}
+
+/// Sets the mode exactly (the umask may have narrowed it), writes `text`
+/// and syncs it to disk.
+fn fill(mut file: fs::File, mode: u32, text: &str) -> std::io::Result<()> {
+    file.set_permissions(fs::Permissions::from_mode(mode))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 #[cfg(test)]
@@ -183,6 +293,88 @@ mod tests {
         assert!(write_keypair(&name, false).unwrap_err().contains("--force"));
         write_keypair(&name, true).unwrap();
         assert_ne!(read_secret_key_file(&k).unwrap(), secret);
+    }
+
+    /// `tmp(name)`, with nothing there (a run with the same process id
+    /// may have left something).
+    fn fresh(name: &str) -> PathBuf {
+        let p = tmp(name);
+        let _ = fs::remove_file(&p);
+        p
+    }
+
+    fn mode_of(p: &Path) -> u32 {
+        fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn keygen_refuses_any_existing_name_without_force() {
+        // An existing public key file: nothing is written, it is kept.
+        let name = fresh("taken");
+        let public = fresh("taken.pub");
+        fresh("taken.key");
+        fs::write(&public, "keep\n").unwrap();
+        let e = write_keypair(&name, false).unwrap_err();
+        assert!(
+            e.contains("taken.pub exists") && e.contains("--force"),
+            "{e}"
+        );
+        assert_eq!(fs::read_to_string(&public).unwrap(), "keep\n");
+        assert!(tmp("taken.key").symlink_metadata().is_err());
+
+        // A dangling link is a name taken too; its target is not created.
+        let name = fresh("dangling");
+        let nowhere = fresh("dangling-target");
+        fresh("dangling.pub");
+        std::os::unix::fs::symlink(&nowhere, fresh("dangling.key")).unwrap();
+        let e = write_keypair(&name, false).unwrap_err();
+        assert!(e.contains("dangling.key exists"), "{e}");
+        assert!(nowhere.symlink_metadata().is_err());
+
+        // The check before writing only makes the message early: the open
+        // itself refuses a file or link that appeared after it (O_EXCL).
+        for taken in [&public, &tmp("dangling.key")] {
+            let e = create_exclusive(taken, SECRET_MODE).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+            let e = write_key_file(taken, SECRET_MODE, "x\n", false).unwrap_err();
+            assert!(e.contains("exists (use --force"), "{e}");
+        }
+        assert_eq!(fs::read_to_string(&public).unwrap(), "keep\n");
+        assert!(nowhere.symlink_metadata().is_err());
+    }
+
+    #[test]
+    fn keygen_force_replaces_links_never_their_targets() {
+        let name = fresh("linked");
+        // NAME.key links to another file, NAME.pub nowhere.
+        let other = fresh("linked-other");
+        fs::write(&other, "precious\n").unwrap();
+        fs::set_permissions(&other, fs::Permissions::from_mode(0o644)).unwrap();
+        let nowhere = fresh("linked-nowhere");
+        std::os::unix::fs::symlink(&other, fresh("linked.key")).unwrap();
+        std::os::unix::fs::symlink(&nowhere, fresh("linked.pub")).unwrap();
+
+        let (k, p) = write_keypair(&name, true).unwrap();
+
+        assert_eq!(fs::read_to_string(&other).unwrap(), "precious\n");
+        assert_eq!(mode_of(&other), 0o644);
+        assert!(nowhere.symlink_metadata().is_err());
+        for (path, mode) in [(&k, 0o600), (&p, 0o644)] {
+            assert!(fs::symlink_metadata(path).unwrap().file_type().is_file());
+            assert_eq!(mode_of(path), mode, "{}", path.display());
+        }
+        let secret = read_secret_key_file(&k).unwrap();
+        assert_eq!(
+            read_public_keys_file(&p).unwrap(),
+            vec![public_of(&secret).unwrap()]
+        );
+        // No temporary file is left beside them.
+        let left: Vec<_> = fs::read_dir(k.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".linked"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

@@ -117,10 +117,10 @@ fn shared_bound(
     }
     let ctx = zmq::Context::new();
     // The ZAP handler must be there before a CURVE server socket binds.
-    let zap = ZapHandler::for_security(&ctx, &security)?;
+    let zap = ZapHandler::for_security(&ctx, &security, opts.drop_report_interval)?;
     let socket_options = opts.socket_options();
-    let channel = Channel::new(&ctx, &socket_options)?.skipping();
-    curve::apply(channel.socket(), &security)?;
+    let mut channel = Channel::new(&ctx, &socket_options)?.skipping();
+    curve::apply(channel.socket_mut(), &security)?;
     endpoint::attach(channel.socket(), &opts.endpoint, true)?;
     let bound = Arc::new(BoundEndpoint {
         endpoint: opts.endpoint.clone(),
@@ -190,8 +190,8 @@ impl Publisher {
             let ctx = zmq::Context::new();
             ctx.set_io_threads(1)
                 .map_err(|e| format!("cannot configure ZeroMQ: {e}"))?;
-            let channel = Channel::new(&ctx, &opts.socket_options())?;
-            curve::apply(channel.socket(), &security)?;
+            let mut channel = Channel::new(&ctx, &opts.socket_options())?;
+            curve::apply(channel.socket_mut(), &security)?;
             endpoint::attach(channel.socket(), &opts.endpoint, false)?;
             (Target::Connected(channel), None)
         };

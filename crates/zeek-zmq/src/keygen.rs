@@ -12,7 +12,8 @@ pub struct KeygenArgs {
     /// key), both Z85.
     #[arg(value_name = "NAME")]
     pub name: PathBuf,
-    /// Overwrite existing files.
+    /// Replace existing files: each is written whole under a new name and
+    /// renamed over the old one (a symbolic link is replaced, not followed).
     #[arg(long)]
     pub force: bool,
 }

@@ -219,11 +219,11 @@ impl LogFile {
     /// Parses and encodes a TSV line into `out`: `None` for a header line,
     /// else whether it was a record.
     fn tsv_line(&mut self) -> Option<Result<(), String>> {
-        match self.tsv.parse_line(&self.line, &mut self.rec) {
+        let parsed = match self.tsv.parse_line(&self.line, &mut self.rec) {
             Ok(Line::Header) => return None,
-            Ok(Line::Record) => {}
+            Ok(Line::Record(parsed)) => parsed,
             Err(reason) => return Some(Err(reason)),
-        }
+        };
         let generation = self.tsv.generation();
         if self.encoder.as_ref().map(|(g, _)| *g) != Some(generation) {
             self.encoder = Some((generation, Encoder::new(self.tsv.fields(), self.json_opts)));
@@ -235,7 +235,7 @@ impl LogFile {
         }
         let (_, encoder) = self.encoder.as_ref().expect("set above");
         self.out.clear();
-        Some(self.rec.encode(encoder, &mut self.out).map_err(|e| e.0))
+        Some(parsed.encode(encoder, &mut self.out).map_err(|e| e.0))
     }
 }
 

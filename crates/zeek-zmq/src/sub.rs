@@ -220,6 +220,12 @@ fn recv_retrying(sock: &zmq::Socket, msg: &mut zmq::Message) -> zmq::Result<()> 
     }
 }
 
+/// How often `--curve-allowed-clients` problems that last (the file
+/// missing, more rejected keys than are reported one by one) are said
+/// again, at most: as often as the plugin's default
+/// `LogZeroMQ::drop_report_interval`.
+const REPEAT_EVERY: Duration = Duration::from_secs(60);
+
 fn open_socket(
     args: &SubArgs,
     ctx: &zmq::Context,
@@ -227,15 +233,15 @@ fn open_socket(
 ) -> Result<(zmq::Socket, Option<ZapHandler>), String> {
     let bind = !args.connect;
     let security = args.curve.security(bind)?;
-    let zap = ZapHandler::for_security(ctx, &security)?;
-    let sock = ctx
+    let zap = ZapHandler::for_security(ctx, &security, REPEAT_EVERY)?;
+    let mut sock = ctx
         .socket(zmq::SUB)
         .map_err(|e| format!("cannot create a ZeroMQ socket: {e}"))?;
     sock.set_rcvhwm(args.hwm)
         .and_then(|_| sock.set_linger(0))
         .and_then(|_| sock.set_ipv6(true))
         .map_err(|e| format!("cannot set socket options: {e}"))?;
-    curve::apply(&sock, &security)?;
+    curve::apply(&mut sock, &security)?;
     if args.paths.is_empty() {
         sock.set_subscribe(b"")
     } else {

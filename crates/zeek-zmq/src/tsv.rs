@@ -34,12 +34,12 @@ use zeek_zeromq_writer::encoder::{EncodeError, Encoder};
 use zeek_zeromq_writer::record::{FieldSpec, Kind, Proto, Slot};
 
 /// What one line was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Line {
+#[derive(Debug, Clone, Copy)]
+pub enum Line<'r> {
     /// A header line (`#fields`, `#close`, ...): nothing to publish.
     Header,
-    /// A record, now in the [`TsvRecord`] passed in.
-    Record,
+    /// A record, parsed into the [`TsvRecord`] passed in.
+    Record(ParsedRecord<'r>),
 }
 
 /// The parser's state: the separators and the schema the header declared.
@@ -77,40 +77,89 @@ impl Default for TsvParser {
 
 /// One record's slots and the decoded bytes its string slots point into.
 /// Reused from record to record: parsing allocates only while it grows.
-#[derive(Default)]
+/// [`TsvParser::parse_line`] fills it and, if the whole line parsed, lends
+/// it out as the [`ParsedRecord`] that can be encoded.
+#[derive(Debug, Default)]
 pub struct TsvRecord {
     slots: Vec<Slot>,
     bytes: Vec<u8>,
     /// The string slots (by index) and their bytes' place in `bytes`: they
-    /// point into it only once `bytes` is complete (`fix_pointers`), as it
+    /// point into it only once `bytes` is complete (`parsed`), as it
     /// may move while it grows.
     strings: Vec<(usize, Range<usize>)>,
 }
 
 impl TsvRecord {
-    /// The record's slots; string slots point into this record.
-    pub fn slots(&self) -> &[Slot] {
-        &self.slots
-    }
-
-    /// Encodes the record as Zeek's JSON into `out` (appended).
-    pub fn encode(&self, encoder: &Encoder, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        // SAFETY: every string slot points into `self.bytes` (set by
-        // `fix_pointers` after the last push), borrowed for this call.
-        unsafe { encoder.encode(&self.slots, out) }
-    }
-
     fn clear(&mut self) {
         self.slots.clear();
         self.bytes.clear();
         self.strings.clear();
     }
 
-    fn fix_pointers(&mut self) {
+    /// Points the string slots at their bytes, now that `bytes` is
+    /// complete: the record is ready to encode.
+    fn parsed(&mut self) -> ParsedRecord<'_> {
         for (i, range) in &self.strings {
             let slot = &mut self.slots[*i];
             *slot = Slot::from_bytes(slot.kind, &self.bytes[range.clone()]);
         }
+        ParsedRecord { rec: self }
+    }
+}
+
+/// A record that parsed completely: the only way to encode a
+/// [`TsvRecord`], so that nothing can encode one whose string slots do not
+/// (yet) point into its bytes, as after a failed parse. It borrows the
+/// record, which cannot change while it lives.
+///
+/// A [`TsvRecord`] itself has no `encode`:
+///
+/// ```compile_fail
+/// # use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
+/// # use zeek_zmq::tsv::{TsvParser, TsvRecord};
+/// let mut parser = TsvParser::new();
+/// let mut rec = TsvRecord::default();
+/// assert!(parser.parse_line(b"1\t2", &mut rec).is_err());
+/// let encoder = Encoder::new(&[], JsonOptions::default());
+/// rec.encode(&encoder, &mut Vec::new());
+/// ```
+///
+/// only the record a successful parse returns has:
+///
+/// ```
+/// # use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
+/// # use zeek_zmq::tsv::{Line, TsvParser, TsvRecord};
+/// let mut parser = TsvParser::new();
+/// let mut rec = TsvRecord::default();
+/// for header in ["#fields\tn", "#types\tcount"] {
+///     parser.parse_line(header.as_bytes(), &mut rec).unwrap();
+/// }
+/// let encoder = Encoder::new(parser.fields(), JsonOptions::default());
+/// let Ok(Line::Record(parsed)) = parser.parse_line(b"1", &mut rec) else {
+///     panic!("a record");
+/// };
+/// let mut json = Vec::new();
+/// parsed.encode(&encoder, &mut json).unwrap();
+/// assert_eq!(json, br#"{"n":1}"#);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ParsedRecord<'r> {
+    rec: &'r TsvRecord,
+}
+
+impl ParsedRecord<'_> {
+    /// The record's slots; string slots point into the record.
+    pub fn slots(&self) -> &[Slot] {
+        &self.rec.slots
+    }
+
+    /// Encodes the record as Zeek's JSON into `out` (appended).
+    pub fn encode(&self, encoder: &Encoder, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        // SAFETY: a ParsedRecord is made only by `TsvRecord::parsed`, after
+        // the last byte was pushed, which pointed every string slot into
+        // `bytes`; the shared borrow keeps `bytes` from changing or moving
+        // while this value (and so this call) lives.
+        unsafe { encoder.encode(&self.rec.slots, out) }
     }
 }
 
@@ -246,14 +295,19 @@ impl TsvParser {
     }
 
     /// Reads one line (without its newline). A record's values go into
-    /// `rec`; the error says why a line is not a record of the schema.
-    pub fn parse_line(&mut self, line: &[u8], rec: &mut TsvRecord) -> Result<Line, String> {
+    /// `rec`, which [`Line::Record`] then lends out for encoding; the error
+    /// says why a line is not a record of the schema (and leaves nothing
+    /// to encode).
+    pub fn parse_line<'r>(
+        &mut self,
+        line: &[u8],
+        rec: &'r mut TsvRecord,
+    ) -> Result<Line<'r>, String> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.first() == Some(&b'#') && self.header_line(line)? {
             return Ok(Line::Header);
         }
-        self.record(line, rec)?;
-        Ok(Line::Record)
+        self.record(line, rec).map(Line::Record)
     }
 
     /// Handles `line` if it is a header line (returns whether it was).
@@ -305,7 +359,11 @@ impl TsvParser {
         Ok(true)
     }
 
-    fn record(&mut self, line: &[u8], rec: &mut TsvRecord) -> Result<(), String> {
+    fn record<'r>(
+        &mut self,
+        line: &[u8],
+        rec: &'r mut TsvRecord,
+    ) -> Result<ParsedRecord<'r>, String> {
         self.build_fields();
         if self.fields.is_empty() {
             return Err("a record before the #fields and #types header lines".into());
@@ -338,8 +396,7 @@ impl TsvParser {
                 self.fields.len()
             ));
         }
-        rec.fix_pointers();
-        Ok(())
+        Ok(rec.parsed())
     }
 
     /// Appends the slot(s) for one top-level value.
@@ -403,7 +460,7 @@ impl TsvParser {
                     unescape_into(v, &mut rec.bytes);
                 }
                 rec.strings.push((rec.slots.len(), start..rec.bytes.len()));
-                // Points at its bytes once they are all there (`fix_pointers`).
+                // Points at its bytes once they are all there (`parsed`).
                 Slot::from_bytes(kind, &[])
             }
             // Written as JSON null by the encoder, whatever the TSV holds.
@@ -426,10 +483,10 @@ mod tests {
         for l in lines {
             match p.parse_line(l.as_bytes(), &mut rec) {
                 Ok(Line::Header) => {}
-                Ok(Line::Record) => {
+                Ok(Line::Record(parsed)) => {
                     let enc = Encoder::new(p.fields(), JsonOptions::default());
                     let mut json = Vec::new();
-                    rec.encode(&enc, &mut json).unwrap();
+                    parsed.encode(&enc, &mut json).unwrap();
                     out.push(Ok(String::from_utf8(json).unwrap()));
                 }
                 Err(e) => out.push(Err(e)),
@@ -491,6 +548,30 @@ mod tests {
         assert!(out[4].as_ref().unwrap_err().contains("3 values"));
         let (_, out) = parse(&["1\t2"]);
         assert!(out[0].as_ref().unwrap_err().contains("before the #fields"));
+    }
+
+    #[test]
+    fn a_failed_parse_leaves_nothing_to_encode() {
+        let mut p = TsvParser::new();
+        let mut rec = TsvRecord::default();
+        for h in ["#fields\ts\tn", "#types\tstring\tcount"] {
+            p.parse_line(h.as_bytes(), &mut rec).unwrap();
+        }
+        let enc = Encoder::new(p.fields(), JsonOptions::default());
+        // Fails after the string's bytes went into the record, before any
+        // slot pointed at them: the error is all there is (a ParsedRecord
+        // is the only thing with `encode`; see its compile_fail example).
+        match p.parse_line(b"abc\tx", &mut rec) {
+            Err(e) => assert!(e.contains("bad count value \"x\""), "{e}"),
+            Ok(_) => panic!("a bad count parsed"),
+        }
+        // The record is reused: the next line is encoded from its own bytes.
+        let Ok(Line::Record(parsed)) = p.parse_line(b"de\t1", &mut rec) else {
+            panic!("a record");
+        };
+        let mut json = Vec::new();
+        parsed.encode(&enc, &mut json).unwrap();
+        assert_eq!(json, br#"{"s":"de","n":1}"#);
     }
 
     #[test]

@@ -53,7 +53,7 @@ fn tsv_schema(file: &Path) -> (String, Vec<FieldSpec>) {
         if line.first() != Some(&b'#') {
             break;
         }
-        assert_eq!(p.parse_line(line, &mut rec), Ok(Line::Header));
+        assert!(matches!(p.parse_line(line, &mut rec), Ok(Line::Header)));
     }
     (p.path().unwrap().to_string(), p.fields().to_vec())
 }
