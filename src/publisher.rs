@@ -28,6 +28,7 @@ use crate::curve::{self, Security, ZapHandler};
 use crate::endpoint;
 use crate::frames::{Frame, FramePool, Reach};
 use crate::options::{Options, OverflowPolicy};
+use crate::report::Level;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -254,14 +255,15 @@ impl Publisher {
         }
     }
 
-    /// Messages to report about rejected CURVE clients (bind mode), each
-    /// rejected key once, whichever writer of the endpoint asks first.
-    pub fn take_reports(&mut self) -> Vec<String> {
+    /// What to report about rejected CURVE clients and the allowed-clients
+    /// file (bind mode), each rejected key once, whichever writer of the
+    /// endpoint asks first.
+    pub fn take_reports(&mut self) -> Vec<(Level, String)> {
         match &self.target {
             Target::Bound(b) => b
                 .zap
                 .as_ref()
-                .map_or_else(Vec::new, |z| z.take_messages("subscriber")),
+                .map_or_else(Vec::new, |z| z.take_reports("subscriber")),
             Target::Connected(_) => Vec::new(),
         }
     }

@@ -6,6 +6,15 @@ pub trait Report {
     fn error(&self, msg: &str);
     fn warning(&self, msg: &str);
     fn info(&self, msg: &str);
+
+    /// `msg` at `level`.
+    fn at(&self, level: Level, msg: &str) {
+        match level {
+            Level::Error => self.error(msg),
+            Level::Warning => self.warning(msg),
+            Level::Info => self.info(msg),
+        }
+    }
 }
 
 /// Collects messages; for tests and tools.

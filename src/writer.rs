@@ -294,8 +294,8 @@ impl Writer {
     pub fn heartbeat(&mut self, report: &dyn Report) {
         if let State::Active(active) = &mut self.state {
             active.publisher.refresh();
-            for msg in active.publisher.take_reports() {
-                report.warning(&msg);
+            for (level, msg) in active.publisher.take_reports() {
+                report.at(level, &msg);
             }
         }
         self.report_drops(report);

@@ -3,6 +3,7 @@
 //! interval. Its memory is bounded whatever keys clients try.
 
 use crate::keys::{self, Key};
+use crate::report::Level;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -95,11 +96,29 @@ impl Rejections {
         self.file_message_at = Some(now);
     }
 
-    /// Messages to report at `now`, calling a rejected client a `peer`:
-    /// each rejected key once, then (beyond [`MAX_REPORTED_KEYS`] keys)
-    /// how many attempts other keys made, at most once per `repeat_every`,
-    /// and a file problem.
+    /// What to report at `now`, calling a rejected client a `peer`: each
+    /// rejected key once, then (beyond [`MAX_REPORTED_KEYS`] keys) how many
+    /// attempts other keys made, at most once per `repeat_every` (warnings:
+    /// the clients may be anyone's); and a file problem (an error: no
+    /// client of that file gets in).
+    pub(super) fn take_reports(&mut self, peer: &str, now: Instant) -> Vec<(Level, String)> {
+        let mut out: Vec<(Level, String)> = self
+            .take_key_messages(peer, now)
+            .into_iter()
+            .map(|m| (Level::Warning, m))
+            .collect();
+        out.extend(self.file_message.take().map(|m| (Level::Error, m)));
+        out
+    }
+
+    /// The texts of [`Rejections::take_reports`].
+    #[cfg(test)]
     pub(super) fn take_messages(&mut self, peer: &str, now: Instant) -> Vec<String> {
+        let reports = self.take_reports(peer, now);
+        reports.into_iter().map(|(_, m)| m).collect()
+    }
+
+    fn take_key_messages(&mut self, peer: &str, now: Instant) -> Vec<String> {
         let count = self.count;
         let mut out: Vec<String> = self
             .pending
@@ -133,7 +152,6 @@ impl Rejections {
             }
             _ => {}
         }
-        out.extend(self.file_message.take());
         out
     }
 }

@@ -6,6 +6,7 @@ use super::allow_list::AllowList;
 use super::rejections::Rejections;
 use super::{Allowed, Security, ZAP_DOMAIN};
 use crate::keys::Key;
+use crate::report::Level;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -47,8 +48,8 @@ impl ZapHandler {
     /// [`ZapHandler::for_security`]): the front-end says what the client
     /// was to it (`peer`: "subscriber" to a publisher, "publisher" to a
     /// subscriber).
-    pub fn take_messages(&self, peer: &str) -> Vec<String> {
-        lock(&self.rejections).take_messages(peer, Instant::now())
+    pub fn take_reports(&self, peer: &str) -> Vec<(Level, String)> {
+        lock(&self.rejections).take_reports(peer, Instant::now())
     }
 
     /// Binds the ZAP endpoint in `ctx` and serves it on a thread.
@@ -358,7 +359,7 @@ mod tests {
         for _ in 0..20 {
             let _c = client(&ctx, &s, &srv.public, &own);
             assert_eq!(monitor.handshake(), zmq::SocketEvent::HANDSHAKE_FAILED_AUTH);
-            messages.extend(zap.take_messages("subscriber"));
+            messages.extend(zap.take_reports("subscriber").into_iter().map(|(_, m)| m));
         }
         assert_eq!(lock(&zap.rejections).count(), 20);
         let about_file: Vec<_> = messages
@@ -395,10 +396,10 @@ mod tests {
             assert!(Instant::now() < deadline, "said {} times", said.len());
             let _c = client(&ctx, &s, &srv.public, &own);
             assert_eq!(monitor.handshake(), zmq::SocketEvent::HANDSHAKE_FAILED_AUTH);
-            let m = zap.take_messages("subscriber");
+            let m = zap.take_reports("subscriber");
             said.extend(
                 m.iter()
-                    .filter(|m| m.contains("still-missing"))
+                    .filter(|(level, m)| *level == Level::Error && m.contains("still-missing"))
                     .map(|_| Instant::now()),
             );
         }

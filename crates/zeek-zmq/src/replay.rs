@@ -430,7 +430,7 @@ impl Replay<'_> {
             return;
         }
         self.last_reports = Instant::now();
-        for m in self.publisher.take_reports() {
+        for (_, m) in self.publisher.take_reports() {
             self.note(&format!("zeek-zmq replay: {m}"));
         }
     }

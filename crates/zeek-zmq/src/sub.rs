@@ -348,7 +348,7 @@ fn receive(
             dir.tick(SystemTime::now())
                 .map_err(|e| format!("cannot rotate: {e}"))?;
         }
-        for m in zap.map_or_else(Vec::new, |z| z.take_messages("publisher")) {
+        for (_, m) in zap.map_or_else(Vec::new, |z| z.take_reports("publisher")) {
             eprintln!("zeek-zmq sub: {m}");
         }
         if let (Some(t), Some(every)) = (next_stats, stats_every) {
