@@ -24,14 +24,15 @@
 //! queue has gone down to its low-water mark, and the `NODROP` check no
 //! longer sees it meanwhile, so later sends would look queued for everyone
 //! while it gets none of them. So after a skip the channel is *lagging*:
-//! every record goes out the same way, to whoever has room, and counts as
-//! [`Sent::PartlyQueued`], until every message queued for everyone before
-//! has left libzmq ([`Channel::held_for_all`] at zero): the lagging
-//! subscriber has then been written all of its queue and has room again
-//! (or it was disconnected, and its queue discarded). A subscriber that
-//! stays stalled misses exactly the records counted so; one that catches up
-//! within that time receives some of the last ones counted (at most its
-//! queue's worth: the count errs towards "dropped").
+//! records still go out with the `NODROP` check (which now guards the
+//! other subscribers' queues), but count as [`Sent::PartlyQueued`], until
+//! every message queued for everyone before has left libzmq
+//! (`held_for_all` at zero): the lagging subscriber has then been written
+//! all of its queue and has room again (or it was disconnected, and its
+//! queue discarded). A subscriber that stays stalled misses exactly the
+//! records counted so; one that catches up within that time receives some
+//! of the last ones counted (at most its queue's worth: the count errs
+//! towards "dropped").
 
 use crate::frames::{self, Frame, Reach};
 use std::os::raw::{c_int, c_void};
@@ -305,9 +306,13 @@ impl Channel {
         if !self.has_subscriber(path) {
             return Ok(Sent::NoSubscriber);
         }
-        if self.lagging() {
-            return self.send_lossy(path, frame);
-        }
+        // Lagging, the subscriber left out is not seen by the NODROP check:
+        // the check is for the others, and what they get counts as partly
+        // queued.
+        let (reach, sent) = match self.lagging() {
+            false => (Reach::All, Sent::Queued),
+            true => (Reach::Some, Sent::PartlyQueued),
+        };
         match frames::send_copy(&mut self.socket, path, zmq::SNDMORE | zmq::DONTWAIT) {
             Ok(()) => {}
             Err(zmq::Error::EAGAIN) => {
@@ -325,8 +330,8 @@ impl Channel {
         }
         // With the first frame accepted, the second one is too: the
         // high-water mark counts whole messages.
-        self.send_frame2(frame, Reach::All)?;
-        Ok(Sent::Queued)
+        self.send_frame2(frame, reach)?;
+        Ok(sent)
     }
 
     /// Queues `[path, frame]` for the subscribers of `path` that have room
@@ -353,6 +358,9 @@ impl Channel {
         path: &[u8],
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
+        // First what the peers have read (see `try_send`): a subscriber
+        // that keeps up must not look full, and be skipped, for want of it.
+        let _ = self.socket.get_events();
         set_xpub_nodrop(&mut self.socket, false)?;
         // Without NODROP libzmq never says EAGAIN: a subscriber without room
         // is left out of the whole message.

@@ -78,8 +78,7 @@ struct BoundEndpoint {
     /// The options of the writer that bound it; they apply to all.
     socket_options: SocketOptions,
     // Dropped in this order: the socket first, then the ZAP handler, whose
-    // socket is the last one of the context; the context's termination then
-    // waits (at most the linger time) for queued messages.
+    // socket is the last one of the context; then the context.
     channel: Mutex<Channel>,
     zap: Option<ZapHandler>,
 }
@@ -88,6 +87,14 @@ impl BoundEndpoint {
     fn channel(&self) -> MutexGuard<'_, Channel> {
         // A panic elsewhere while holding the lock leaves the socket usable.
         self.channel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for BoundEndpoint {
+    fn drop(&mut self) {
+        // Each writer waited its linger time for its records when it closed
+        // (Publisher::close); what is left now would only wait once more.
+        let _ = self.channel().socket().set_linger(0);
     }
 }
 
@@ -380,11 +387,17 @@ impl Publisher {
     /// for the connection, so one that was written whole just before the
     /// buffers filled counts as held: per connection, at most one record
     /// counted here may still arrive.
-    pub fn close(self) -> Unsent {
+    pub fn close(mut self) -> Unsent {
         let deadline = self.linger.and_then(|l| Instant::now().checked_add(l));
         let mut pause = Duration::from_micros(100);
         let held = |p: &Publisher| p.in_flight(Reach::All) + p.in_flight(Reach::Some);
         while held(&self) > 0 && deadline.is_none_or(|d| Instant::now() < d) {
+            // The socket must process its commands: a subscriber that went
+            // away gives its queued messages back only once the socket has
+            // taken note (libzmq ends a pipe with commands both ends handle).
+            self.with_channel(|c| {
+                let _ = c.socket().get_events();
+            });
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(10));
         }
@@ -393,7 +406,8 @@ impl Publisher {
             partly_queued: self.in_flight(Reach::Some),
         };
         if let Target::Connected(channel) = &self.target {
-            // Waited already: what is left goes now.
+            // Waited already: what is left goes now. (A shared bound socket
+            // does the same when its last writer lets go of it.)
             let _ = channel.socket().set_linger(0);
         }
         unsent
