@@ -5,6 +5,7 @@ floor (bare libzmq sending the same bytes), measured in the same run.
 
     benches/zeek/run.py [--reps 5] [--sizes conn,1k,10k] [--streams 1,5]
                         [--pin-sub 1] [--pin-measured 0] [--json-out FILE]
+    benches/zeek/run.py --report FILE
 
 Needs `zeek` on PATH with the plugin (install it, or set ZEEK_PLUGIN_PATH to
 build/), and builds the two Rust programs it uses (`cargo build --release
@@ -43,9 +44,9 @@ terminated (the same). Per repetition:
     ratio             = zeromq CPU/record / floor CPU/record
 
 and the tables give the median over repetitions and [min-max]. The load
-of the rest of the machine during each run (busy CPU from /proc/stat minus
-the measured process and the subscriber, in cores) and the steal time are
-recorded too.
+of the rest of the machine during each repetition (busy CPU from /proc/stat
+minus the measured processes and the subscribers, in cores) and the steal
+time are given too: other work on the machine makes the numbers move.
 """
 
 import argparse
@@ -254,7 +255,8 @@ def run_variant(var, cfg, cap, args, workdir):
         if n:
             check_counts(f'{cfg["label"]} {name}', counts, cfg)
         r["received"] = counts["messages"]
-    # The rest of the machine, in cores, during the run.
+    # The rest of the machine, in cores, during the run (coarse: /proc/stat
+    # counts 10 ms ticks).
     r["other"] = (r["busy"] - r["cpu"] - r["sub_cpu"]) / r["wall"]
     return r
 
@@ -284,9 +286,14 @@ def summarize(cfg, runs):
     s["ratio_zc"] = [s["zeromq"][r] / s["floor-zc"][r] for r in reps]
     s["sub"] = [runs["zeromq"][r]["sub_cpu"] * us for r in reps]
     s["floor0_ms"] = [runs["floor0"][r]["cpu"] * 1e3 for r in reps]
-    every = [run for v in runs.values() for run in v]
-    s["other"] = [run["other"] for run in every]
-    s["steal"] = [run["steal"] / run["wall"] for run in every]
+    # The rest of the machine per repetition (all its runs together: /proc/stat
+    # counts in 10 ms ticks, too coarse for one short run), in cores.
+    s["other"], s["steal"] = [], []
+    for r in reps:
+        rep = [v[r] for v in runs.values()]
+        wall = sum(x["wall"] for x in rep)
+        s["other"].append(sum(x["busy"] - x["cpu"] - x["sub_cpu"] for x in rep) / wall)
+        s["steal"].append(sum(x["steal"] for x in rep) / wall)
     return s
 
 
@@ -321,7 +328,7 @@ def print_tables(results):
     print("\nWall time vs None, received, machine")
     print(
         "| records | streams | None wall s | json / None | **zeromq / None** | "
-        "received | subscriber µs/record | floor0 ms | other load (cores) | steal |"
+        "received | subscriber µs/record | floor0 ms | other load (cores) | steal (cores) |"
     )
     print("|---" * 10 + "|")
     for res in results:
@@ -353,7 +360,13 @@ def main():
     ap.add_argument("--pin-measured", help="taskset CPU list for Zeek and zmq-floor")
     ap.add_argument("--json-out", help="write every run's numbers here")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--report", metavar="FILE", help="print the tables of a --json-out file")
     args = ap.parse_args()
+
+    if args.report:
+        with open(args.report) as f:
+            print_tables(json.load(f)["results"])
+        return
 
     if not args.no_build:
         subprocess.run(
