@@ -1,8 +1,9 @@
-##! Log writer benchmark: writes Bench::n conn-like records to one log
-##! stream through one filter, whose writer Bench::writer selects, and
-##! exits. Timing the whole process (user + system CPU, wall) once per
-##! writer and subtracting the ``none`` run gives each writer's cost per
-##! record. benches/zeek/run.py does that; by hand:
+##! Log writer benchmark: writes Bench::n conn-like records, in turn to
+##! Bench::streams log streams (one filter and so one writer thread each,
+##! paths "bench", "bench2", ... "bench5"), with the writer Bench::writer
+##! selects, and exits. Timing the whole process (user + system CPU, wall)
+##! once per writer and subtracting the ``none`` run gives each writer's
+##! cost per record. benches/zeek/run.py does that; by hand:
 ##!
 ##!     zeek -b NCSA::ZeroMQWriter benches/zeek/bench.zeek \
 ##!         -e 'redef Bench::writer = "zeromq"; redef Bench::n = 500000;'
@@ -11,17 +12,32 @@
 ##! ``none`` (Log::WRITER_NONE: the logging framework without a writer),
 ##! ``ascii`` (TSV), ``json`` (the ASCII writer with use_json), ``zeromq``
 ##! (this plugin, which needs the plugin activated: name it on the command
-##! line as above, or leave out -b).
+##! line as above, or leave out -b). Bench::pad adds a string field of that
+##! many characters to every record (the conn-like record alone is about
+##! 400 bytes of JSON).
 
 @load base/frameworks/logging
 
 module Bench;
 
 export {
-	redef enum Log::ID += { LOG };
+	redef enum Log::ID += {
+		LOG,
+		LOG2,
+		LOG3,
+		LOG4,
+		LOG5
+	};
 
-	## How many records to write.
+	## How many records to write, in all streams together.
 	const n = 500000 &redef;
+
+	## How many streams to write to at once (1 to 5): record i goes to
+	## stream i % streams.
+	const streams = 1 &redef;
+
+	## Characters of padding per record (the ``pad`` field; 0: none).
+	const pad = 0 &redef;
 
 	## ``none``, ``ascii``, ``json`` or ``zeromq``.
 	const writer = "none" &redef;
@@ -61,6 +77,8 @@ export {
 		resp_ip_bytes: count &log &optional;
 		tunnel_parents: set[string] &log &optional;
 		ip_proto: count &log &optional;
+		## Bench::pad characters of printable ASCII (none to escape).
+		pad: string &log &optional;
 	};
 }
 
@@ -84,6 +102,16 @@ function zeromq_filter(f: Log::Filter): Log::Filter
 	return f;
 	}
 @endif
+
+## n characters of text, different for each i.
+function padding(n: count, i: count): string
+	{
+	local words = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. ";
+	local text = fmt("%02d ", i);
+	while ( |text| < n )
+		text += words;
+	return sub_bytes(text, 1, n);
+	}
 
 ## A few different records, written in turn (with their own timestamps).
 function make_pool(): vector of Info
@@ -119,17 +147,22 @@ function make_pool(): vector of Info
 		r$resp_pkts = 7 + 2 * i;
 		r$resp_ip_bytes = 5379 * ( i + 1 );
 		r$ip_proto = 6;
+		if ( pad > 0 )
+			r$pad = padding(pad, i);
 		pool += r;
 		++i;
 		}
 	return pool;
 	}
 
+global ids: vector of Log::ID = vector(LOG, LOG2, LOG3, LOG4, LOG5);
+
 event zeek_init() &priority=10
 	{
-	Log::create_stream(LOG, [$columns=Info, $path="bench"]);
-	Log::remove_default_filter(LOG);
-	local f: Log::Filter = [$name="bench", $path="bench"];
+	if ( streams < 1 || streams > |ids| )
+		Reporter::fatal(fmt("Bench::streams must be 1 to %d", |ids|));
+
+	local f: Log::Filter = [$name="bench"];
 	switch ( writer )
 		{
 		case "none":
@@ -148,8 +181,19 @@ event zeek_init() &priority=10
 			break;
 		default:
 			Reporter::fatal(fmt("unknown Bench::writer \"%s\"", writer));
+			break;
 		}
-	Log::add_filter(LOG, f);
+
+	local s = 0;
+	while ( s < streams )
+		{
+		local path = s == 0 ? "bench" : fmt("bench%d", s + 1);
+		Log::create_stream(ids[s], [$columns=Info, $path=path]);
+		Log::remove_default_filter(ids[s]);
+		f$path = path;
+		Log::add_filter(ids[s], f);
+		++s;
+		}
 	}
 
 event zeek_init()
@@ -161,7 +205,7 @@ event zeek_init()
 		{
 		local r = pool[i % 16];
 		r$ts = double_to_time(base + i * 0.000137);
-		Log::write(LOG, r);
+		Log::write(ids[i % streams], r);
 		++i;
 		}
 	}
