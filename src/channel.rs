@@ -7,10 +7,14 @@
 //! first subscriber of a topic arrives and an unsubscription when the last
 //! one leaves (libzmq queues it when it terminates that subscriber's pipe),
 //! so the set of topics kept here says whether anyone would receive a given
-//! path. They are read before every send, so that a record is not counted
-//! as sent after its last subscriber left, nor as "no subscriber" when one
-//! has arrived; what libzmq itself has not learnt yet (its I/O thread tells
-//! it in commands it processes about once a millisecond) nobody can know.
+//! path. They are read before a record is counted as having no subscriber,
+//! and otherwise about once a millisecond ([`READ_SUBSCRIPTIONS_EVERY`], by
+//! a clock that ticks every 1 to 4 ms): about as often as libzmq itself,
+//! while sending, takes note of a subscriber that left (in commands from
+//! its I/O thread, at most every millisecond or so), so a record counted
+//! as sent after the last subscriber left went out within a few
+//! milliseconds of it. Reading them costs a system call (libzmq polls its
+//! command pipe on a receive), which every send would pay otherwise.
 //!
 //! `EAGAIN` means some subscriber of the path has no room, but with several
 //! subscribers (bind mode) not which, nor whether the others have room:
@@ -39,6 +43,23 @@ use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Subscriptions are read once this much time passed on the coarse clock
+/// (which moves in ticks of 1 to 4 ms, depending on the kernel).
+pub const READ_SUBSCRIPTIONS_EVERY: Duration = Duration::from_millis(1);
+
+/// A clock cheap enough to read on every send: CLOCK_MONOTONIC_COARSE (the
+/// kernel's last tick, read from the vDSO without a system call), in ns.
+fn coarse_now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime(2) writes a timespec to the pointer it is given,
+    // which points at one.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000) + ts.tv_nsec as u64
+}
 
 /// How one send ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +157,8 @@ impl Topics {
 pub struct Channel {
     socket: zmq::Socket,
     topics: Topics,
+    /// When subscriptions were last read ([`coarse_now_ns`]).
+    subscriptions_read_at: u64,
     /// Messages queued for every subscriber that libzmq still holds, for a
     /// channel that may skip subscribers ([`Channel::skipping`]).
     held_for_all: Option<Arc<AtomicU64>>,
@@ -213,6 +236,7 @@ impl Channel {
         Ok(Channel {
             socket,
             topics: Topics::default(),
+            subscriptions_read_at: 0,
             held_for_all: None,
             lagging: false,
             broken: false,
@@ -252,6 +276,7 @@ impl Channel {
 
     /// Reads the subscription messages that arrived.
     pub fn drain_subscriptions(&mut self) {
+        self.subscriptions_read_at = coarse_now_ns();
         while let Ok(msg) = self.socket.recv_bytes(zmq::DONTWAIT) {
             match msg.split_first() {
                 Some((1, topic)) => self.topics.add(topic),
@@ -265,6 +290,21 @@ impl Channel {
     /// drain).
     pub fn has_subscriber(&self, path: &[u8]) -> bool {
         self.topics.matches(path)
+    }
+
+    /// Before a send: whether a subscriber of `path` is there, with the
+    /// subscriptions read if they were not for a tick of the clock, or if
+    /// none matched (see the module comment).
+    fn subscribed(&mut self, path: &[u8]) -> bool {
+        let every = READ_SUBSCRIPTIONS_EVERY.as_nanos() as u64;
+        if coarse_now_ns().wrapping_sub(self.subscriptions_read_at) >= every {
+            self.drain_subscriptions();
+        } else if self.has_subscriber(path) {
+            return true;
+        } else {
+            self.drain_subscriptions();
+        }
+        self.has_subscriber(path)
     }
 
     /// Waits until a subscriber for `path` is there or `timeout` passed.
@@ -302,8 +342,7 @@ impl Channel {
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
         self.check_sendable(frame)?;
-        self.drain_subscriptions();
-        if !self.has_subscriber(path) {
+        if !self.subscribed(path) {
             return Ok(Sent::NoSubscriber);
         }
         // Lagging, the subscriber left out is not seen by the NODROP check:
@@ -344,8 +383,7 @@ impl Channel {
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
         self.check_sendable(frame)?;
-        self.drain_subscriptions();
-        if !self.has_subscriber(path) {
+        if !self.subscribed(path) {
             return Ok(Sent::NoSubscriber);
         }
         self.lagging = true;
@@ -498,6 +536,14 @@ mod tests {
         assert_eq!(channel.try_send(b"conn", &mut record), Ok(Sent::Queued));
         drop(sub);
         subscription_arrived(&channel);
+        // The subscriptions are read again once the clock moved on.
+        let read_at = channel.subscriptions_read_at;
+        let every = READ_SUBSCRIPTIONS_EVERY.as_nanos() as u64;
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while coarse_now_ns() - read_at < every {
+            assert!(Instant::now() < deadline, "the coarse clock stands still");
+            std::thread::yield_now();
+        }
         let mut record = frame(&mut pool, b"{}");
         assert_eq!(
             channel.try_send(b"conn", &mut record),
