@@ -131,16 +131,16 @@ impl ReturnStack {
     }
 }
 
-/// Buffer bytes a pool keeps for reuse at most (about a thousand conn
-/// records' frames). More frames than that are in flight after a burst
-/// with a slow or descheduled I/O thread; the surplus is freed as it comes
-/// back, on the writer's own thread.
-const KEEP_BYTES: usize = 1 << 20;
+/// Buffer bytes a pool keeps for reuse at most (about four thousand conn
+/// records' frames, or three hundred of 10 KB records). More frames than
+/// that are in flight after a burst with a slow or descheduled I/O thread;
+/// the surplus is freed as it comes back, on the writer's own thread.
+const KEEP_BYTES: usize = 4 << 20;
 /// A frame whose buffer grew beyond this (a huge record) is not kept.
 const KEEP_CAPACITY: usize = 64 * 1024;
-/// A new frame's capacity: a conn record is about 400 bytes. Below 1,024
-/// so that glibc keeps the buffer in its per-thread cache and small bins
-/// (a request of 1,024 bytes or more first consolidates the fast bins,
+/// A new frame's capacity at least: a conn record is about 400 bytes. Below
+/// 1,024 so that glibc keeps the buffer in its per-thread cache and small
+/// bins (a request of 1,024 bytes or more first consolidates the fast bins,
 /// where libzmq's freed message headers sit).
 const INITIAL_CAPACITY: usize = 1000;
 
@@ -152,6 +152,10 @@ pub struct FramePool {
     free: Vec<Box<Frame>>,
     /// The buffer capacity of the frames in `free`.
     kept_bytes: usize,
+    /// A new frame's capacity: room for the last record and a quarter
+    /// more, so that a stream of big records does not grow each new frame
+    /// by `realloc` (at least [`INITIAL_CAPACITY`]).
+    new_capacity: usize,
     returned: Arc<ReturnStack>,
 }
 
@@ -166,6 +170,7 @@ impl FramePool {
         FramePool {
             free: Vec::new(),
             kept_bytes: 0,
+            new_capacity: INITIAL_CAPACITY,
             returned: Arc::new(ReturnStack {
                 head: AtomicPtr::new(ptr::null_mut()),
                 handed: ReachCounts::default(),
@@ -187,13 +192,21 @@ impl FramePool {
                 frame
             }
             None => Box::new(Frame {
-                buf: Vec::with_capacity(INITIAL_CAPACITY),
+                buf: Vec::with_capacity(self.new_capacity),
                 home: self.returned.clone(),
                 next: ptr::null_mut(),
                 reach: Reach::All,
                 socket_count: None,
             }),
         }
+    }
+
+    /// Notes the length of a record just written into a frame: the
+    /// capacity of new frames follows it.
+    pub fn note_len(&mut self, len: usize) {
+        self.new_capacity = len
+            .saturating_add(len / 4)
+            .clamp(INITIAL_CAPACITY, KEEP_CAPACITY);
     }
 
     /// Keeps a frame that was not sent, for the next record.
@@ -416,13 +429,25 @@ mod tests {
     }
 
     #[test]
+    fn new_frames_have_room_for_records_like_the_last() {
+        let mut pool = FramePool::new();
+        assert_eq!(pool.take().buf.capacity(), INITIAL_CAPACITY);
+        pool.note_len(10_000);
+        assert!(pool.take().buf.capacity() >= 12_500);
+        pool.note_len(10);
+        assert_eq!(pool.take().buf.capacity(), INITIAL_CAPACITY);
+        pool.note_len(usize::MAX / 2);
+        assert_eq!(pool.take().buf.capacity(), KEEP_CAPACITY);
+    }
+
+    #[test]
     fn frames_come_back_from_many_threads() {
         let mut pool = FramePool::new();
-        let frames: Vec<usize> = (0..4000)
+        let frames: Vec<usize> = (0..KEEP_FRAMES + 1000)
             .map(|_| Box::into_raw(pool.take()) as usize)
             .collect();
         std::thread::scope(|s| {
-            for chunk in frames.chunks(1000) {
+            for chunk in frames.chunks(frames.len() / 4 + 1) {
                 s.spawn(move || {
                     for &f in chunk {
                         // SAFETY: each frame was given up with

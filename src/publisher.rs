@@ -311,6 +311,7 @@ impl Publisher {
             self.frames.give_back(frame);
             return Err(PublishError::Fill(e));
         }
+        self.frames.note_len(frame.buf.len());
         // Taken by the send once the message is queued (see
         // [`Channel::try_send`]).
         let mut frame = Some(frame);
