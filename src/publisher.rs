@@ -1,9 +1,10 @@
 //! Where a writer's messages go: its own connected socket, or the one
 //! socket all writers share for a bound endpoint.
 //!
-//! - Connect mode (default): each writer has its own context and socket, so
-//!   closing it in `DoFinish` waits for that writer's unsent messages for at
-//!   most `zmq_linger`, and the write path takes no lock.
+//! - Connect mode (default): each writer has its own socket, in one context
+//!   all connected writers share (one libzmq I/O thread for all of them),
+//!   so the write path takes no lock; closing it in `DoFinish` waits for
+//!   that writer's unsent messages for at most `zmq_linger`.
 //! - Bind mode: an endpoint can be bound once per process, so the first
 //!   writer to use it binds it and every writer with the same endpoint shares
 //!   that socket behind a mutex (ZeroMQ sockets may move between threads
@@ -29,7 +30,7 @@ use crate::endpoint;
 use crate::frames::{Frame, FramePool, Reach};
 use crate::options::{Options, OverflowPolicy};
 use crate::report::Level;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 pub struct Publisher {
@@ -177,6 +178,18 @@ fn options_conflict(endpoint: &str, applied: &SocketOptions, opts: &Options) -> 
     ))
 }
 
+/// The context of every connected writer: one libzmq I/O thread (and one
+/// reaper thread) for all of them, where a context each took two threads a
+/// writer (sixty for thirty log paths, on a sensor that may have two
+/// cores). It lives as long as the process: a writer's `close` waits for
+/// its records itself and then drops them (linger 0), so nothing needs the
+/// context's termination to wait. A bound socket keeps a context of its
+/// own: its ZAP handler (the CURVE allow list) is per context.
+fn connect_context() -> &'static zmq::Context {
+    static CONTEXT: OnceLock<zmq::Context> = OnceLock::new();
+    CONTEXT.get_or_init(zmq::Context::new)
+}
+
 impl Publisher {
     /// Connects to, or binds (`opts.bind`), `opts.endpoint` (already
     /// validated) with `security` (resolved from `opts.curve` by
@@ -195,10 +208,7 @@ impl Publisher {
             linger_ms = bound.socket_options.linger_ms;
             (Target::Bound(bound), warning)
         } else {
-            let ctx = zmq::Context::new();
-            ctx.set_io_threads(1)
-                .map_err(|e| format!("cannot configure ZeroMQ: {e}"))?;
-            let mut channel = Channel::new(&ctx, &opts.socket_options())?;
+            let mut channel = Channel::new(connect_context(), &opts.socket_options())?;
             curve::apply(channel.socket_mut(), &security)?;
             endpoint::attach(channel.socket(), &opts.endpoint, false)?;
             (Target::Connected(channel), None)
