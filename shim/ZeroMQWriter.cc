@@ -151,6 +151,60 @@ void SetAddr(Slot& s, const zeek::threading::Value::addr_t& addr) {
     std::memcpy(&s.b, bytes + 8, 8);
 }
 
+// Fills `s` (zeroed: not present) from `v`; for a set or vector, sets the
+// number of elements and returns them, for the caller to append after it.
+// Inline, so that the caller's loop pays no call per scalar value.
+inline const zeek::threading::Value::set_t* FillSlot(Slot& s, const zeek::threading::Value* v) {
+    if ( ! v ) { // Defensive: Zeek marks holes with non-present values.
+        s.kind = Kind::Other;
+        return nullptr;
+    }
+
+    s.kind = ToKind(v->type);
+    s.present = v->present;
+    if ( ! v->present )
+        return nullptr;
+
+    const auto& val = v->val;
+    const zeek::threading::Value::set_t* elems = nullptr;
+
+    switch ( v->type ) {
+        case zeek::TYPE_BOOL: s.a = val.int_val != 0 ? 1 : 0; break;
+        case zeek::TYPE_INT: s.a = static_cast<uint64_t>(val.int_val); break;
+        case zeek::TYPE_COUNT: s.a = val.uint_val; break;
+        case zeek::TYPE_DOUBLE:
+        case zeek::TYPE_TIME:
+        case zeek::TYPE_INTERVAL: std::memcpy(&s.a, &val.double_val, sizeof(double)); break;
+        case zeek::TYPE_PORT:
+            s.a = val.port_val.port;
+            switch ( val.port_val.proto ) {
+                case TRANSPORT_TCP: s.aux = 1; break;
+                case TRANSPORT_UDP: s.aux = 2; break;
+                case TRANSPORT_ICMP: s.aux = 3; break;
+                default: s.aux = 0; break;
+            }
+            break;
+        case zeek::TYPE_ADDR: SetAddr(s, val.addr_val); break;
+        case zeek::TYPE_SUBNET:
+            SetAddr(s, val.subnet_val.prefix);
+            s.n = val.subnet_val.length;
+            break;
+        case zeek::TYPE_STRING:
+        case zeek::TYPE_ENUM:
+        case zeek::TYPE_FILE:
+        case zeek::TYPE_FUNC:
+            s.data = reinterpret_cast<size_t>(val.string_val.data);
+            s.len = val.string_val.length > 0 ? static_cast<size_t>(val.string_val.length) : 0;
+            break;
+        case zeek::TYPE_TABLE: elems = &val.set_val; break;
+        case zeek::TYPE_VECTOR: elems = &val.vector_val; break;
+        default: break; // Kind::Other: Rust writes null.
+    }
+    if ( elems )
+        s.n = static_cast<uint32_t>(elems->size);
+    return elems;
+}
+
 } // namespace
 
 ZeroMQ::ZeroMQ(zeek::logging::WriterFrontend* frontend)
@@ -207,73 +261,18 @@ bool ZeroMQ::DoInit(const WriterInfo& winfo, int num_fields, const zeek::threadi
     return true;
 }
 
-void ZeroMQ::Flatten(const zeek::threading::Value* v) {
-    Slot s{};
-    if ( ! v ) { // Defensive: Zeek marks holes with non-present values.
-        s.kind = Kind::Other;
-        s.present = false;
-        slots_.push_back(s);
-        return;
-    }
-
-    s.kind = ToKind(v->type);
-    s.present = v->present;
-    if ( ! v->present ) {
-        slots_.push_back(s);
-        return;
-    }
-
-    const auto& val = v->val;
-    const zeek::threading::Value::set_t* elems = nullptr;
-
-    switch ( v->type ) {
-        case zeek::TYPE_BOOL: s.a = val.int_val != 0 ? 1 : 0; break;
-        case zeek::TYPE_INT: s.a = static_cast<uint64_t>(val.int_val); break;
-        case zeek::TYPE_COUNT: s.a = val.uint_val; break;
-        case zeek::TYPE_DOUBLE:
-        case zeek::TYPE_TIME:
-        case zeek::TYPE_INTERVAL: std::memcpy(&s.a, &val.double_val, sizeof(double)); break;
-        case zeek::TYPE_PORT:
-            s.a = val.port_val.port;
-            switch ( val.port_val.proto ) {
-                case TRANSPORT_TCP: s.aux = 1; break;
-                case TRANSPORT_UDP: s.aux = 2; break;
-                case TRANSPORT_ICMP: s.aux = 3; break;
-                default: s.aux = 0; break;
-            }
-            break;
-        case zeek::TYPE_ADDR: SetAddr(s, val.addr_val); break;
-        case zeek::TYPE_SUBNET:
-            SetAddr(s, val.subnet_val.prefix);
-            s.n = val.subnet_val.length;
-            break;
-        case zeek::TYPE_STRING:
-        case zeek::TYPE_ENUM:
-        case zeek::TYPE_FILE:
-        case zeek::TYPE_FUNC:
-            s.data = reinterpret_cast<size_t>(val.string_val.data);
-            s.len = val.string_val.length > 0 ? static_cast<size_t>(val.string_val.length) : 0;
-            break;
-        case zeek::TYPE_TABLE: elems = &val.set_val; break;
-        case zeek::TYPE_VECTOR: elems = &val.vector_val; break;
-        default: break; // Kind::Other: Rust writes null.
-    }
-
-    if ( ! elems ) {
-        slots_.push_back(s);
-        return;
-    }
-
-    s.n = static_cast<uint32_t>(elems->size);
-    slots_.push_back(s);
-    for ( uint32_t i = 0; i < s.n; ++i )
-        Flatten(elems->vals[i]);
+void ZeroMQ::AppendElements(const zeek::threading::Value::set_t& elems) {
+    for ( int i = 0; i < elems.size; ++i )
+        if ( const auto* inner = FillSlot(slots_.emplace_back(), elems.vals[i]) )
+            AppendElements(*inner);
 }
 
 bool ZeroMQ::DoWrite(int num_fields, const zeek::threading::Field* const* /*fields*/, zeek::threading::Value** vals) {
     slots_.clear(); // Keeps the capacity.
+    // One slot per value, pre-order: a set's or vector's elements follow it.
     for ( int i = 0; i < num_fields; ++i )
-        Flatten(vals[i]);
+        if ( const auto* elems = FillSlot(slots_.emplace_back(), vals[i]) )
+            AppendElements(*elems);
     writer_->write(*this, rust::Slice<const Slot>(slots_.data(), slots_.size()));
     return true;
 }

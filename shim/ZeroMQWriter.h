@@ -49,8 +49,9 @@ protected:
     bool DoHeartbeat(double network_time, double current_time) override;
 
 private:
-    // Appends `v` and, for containers, its elements (pre-order) to slots_.
-    void Flatten(const zeek::threading::Value* v);
+    // Appends the slots of a set's or vector's elements to slots_ (and of
+    // theirs, pre-order).
+    void AppendElements(const zeek::threading::Value::set_t& elems);
 
     // Writer thread: adds what Rust counted since the last call to the
     // telemetry counters.

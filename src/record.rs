@@ -14,7 +14,7 @@
 //! - the constructors ([`Slot::from_addr`], [`Slot::from_bytes`], ...) are what
 //!   the readers that build records without Zeek (the corpus reader,
 //!   `crate::dump`, and the CLI's TSV reader) use, so they fill the members
-//!   exactly as the shim's `ZeroMQ::Flatten` does;
+//!   exactly as the shim's `ZeroMQ::DoWrite` (`FillSlot`) does;
 //! - [`Kind::from_zeek_name`] and [`Kind::zeek_name`] map kinds to Zeek's
 //!   type names.
 
