@@ -242,9 +242,11 @@ mod tests {
     /// Lengths for the tests below: all up to 200, and longer ones around
     /// block multiples (fewer in debug builds).
     fn lengths() -> Vec<usize> {
-        let max = if cfg!(debug_assertions) { 70 } else { 200 };
-        let mut v: Vec<usize> = (0..=max).collect();
-        v.extend([255, 256, 257, 1000, 1024, 1025, 4103, 10_000]);
+        if cfg!(debug_assertions) {
+            return (0..=70).chain([129, 257, 1025]).collect();
+        }
+        let mut v: Vec<usize> = (0..=200).collect();
+        v.extend([255, 256, 257, 511, 512, 513, 1000, 1024, 1025, 4103, 10_000]);
         v
     }
 
@@ -301,10 +303,12 @@ mod tests {
             let positions: Vec<usize> = if len <= 200 {
                 (0..len).collect()
             } else {
-                (0..70)
-                    .chain(len - 70..len)
-                    .chain((0..len).filter(|p| matches!(p % 128, 0 | 13..=17 | 30..=33 | 127)))
-                    .collect()
+                let near_ends = (0..70).chain(len.saturating_sub(70)..len);
+                let near_blocks =
+                    (0..len).filter(|p| matches!(p % 128, 0 | 13..=17 | 30..=33 | 127));
+                let set: std::collections::BTreeSet<usize> =
+                    near_ends.chain(near_blocks).filter(|&p| p < len).collect();
+                set.into_iter().collect()
             };
             for &p in &positions {
                 for piece in &pieces {

@@ -12,10 +12,10 @@
 //!
 //! - x86-64, strings of 16 bytes or more: SSE2 (part of x86-64 itself),
 //!   16 bytes per compare, four blocks per loop iteration; and for runs of
-//!   at least `AVX2_MIN` (128) bytes, AVX2, 32 bytes per compare, where
-//!   the CPU has it (checked at run time: `is_x86_feature_detected!`
-//!   caches the answer in a static after the first call, so each check is
-//!   a load and a bit test).
+//!   at least `AVX2_MIN` (64) bytes, AVX2, 32 bytes per compare and 256
+//!   per loop iteration, where the CPU has it (checked at run time:
+//!   `is_x86_feature_detected!` caches the answer in a static after the
+//!   first call, so each check is a load and a bit test).
 //! - Everywhere else, and for strings shorter than 16 bytes on x86-64:
 //!   SWAR, 8 bytes in a `u64` ([`word_needs_care`]).
 //!
@@ -125,8 +125,9 @@ fn skip_pass_swar(bytes: &[u8], mut i: usize) -> usize {
 
 /// The vector scans.
 ///
-/// Which bytes are plain, in one signed compare and two equality tests per
-/// block. For a byte `b`, let `t = b + 1` (wrapping), read as a signed
+/// SSE2's test of which bytes are plain: one signed compare and two
+/// equality tests per block (AVX2's, cheaper, is described with its code
+/// below). For a byte `b`, let `t = b + 1` (wrapping), read as a signed
 /// byte. `b` is in 0x20..=0x7E exactly when `t` is in 0x21..=0x7F (no
 /// wrap-around in that range), that is when `t > 0x20` as a signed byte:
 /// every other `b` gives a `t` in 0x00..=0x20 (`b` = 0xFF or below 0x20)
@@ -146,11 +147,12 @@ mod x86 {
 
     /// Runs at least this long (from `i` to the end of the string) are
     /// scanned with AVX2 where the CPU has it. Measured on the benchmark
-    /// machine (both scans called through a pointer, plain strings), AVX2
-    /// takes 2.8 / 3.7 / 4.1 / 7.1 ns for 64 / 96 / 128 / 256 bytes, SSE2
-    /// 3.3 / 5.1 / 5.9 / 11.2 ns: from 128 bytes on the gain is clear of the
-    /// cost of the test and of a call that is not inlined.
-    pub(super) const AVX2_MIN: usize = 128;
+    /// machine (each scan called through a pointer, plain strings), AVX2
+    /// takes 2.6 / 2.2 / 3.0 / 2.9 / 4.9 ns for 48 / 64 / 96 / 128 / 256
+    /// bytes, SSE2 3.2 / 3.1 / 4.4 / 5.6 / 11.1 ns: from 64 bytes on the
+    /// gain is clear of the cost of the test and of a call that is not
+    /// inlined.
+    pub(super) const AVX2_MIN: usize = 64;
 
     /// Whether the CPU has AVX2 (and the OS saves its registers). std
     /// caches the answer in a static after the first call: a load and a
@@ -266,16 +268,42 @@ mod x86 {
         }
     }
 
-    /// 0xFF in the lanes of the bytes of `v` that are not plain, 0 in the
-    /// others: [`not_plain`] on 32 bytes.
+    // AVX2 has byte shuffles (`vpshufb`) and signed byte minimums, which
+    // make the test cheaper than SSE2's. For a byte `b`, read as signed:
+    //
+    // - `b < 0x20` (signed) holds exactly for the controls 0x00-0x1F and
+    //   for 0x80-0xFF (negative).
+    // - `vpshufb(TABLE, b)` is 0 when `b >= 0x80`, else `TABLE[b & 0xF]`.
+    //   `TABLE[k] = k`, except `TABLE[0x2] = '"'` (0x22),
+    //   `TABLE[0xC] = '\\'` (0x5C) and `TABLE[0xF] = 0x7F`. So
+    //   `vpshufb(TABLE, b) == b` holds for `"`, backslash, 0x7F, and
+    //   controls 0x00-0x0F (`b = k`), and for no other byte: a `b` below
+    //   0x80 equals `TABLE[b & 0xF]` only if it is that entry, and a `b`
+    //   from 0x80 on meets 0.
+    //
+    // Together: the controls, 0x7F, 0x80-0xFF, `"` and backslash, exactly
+    // the bytes that are not plain. Over several blocks, the first test
+    // holds for some byte exactly when it holds for the signed minimum of
+    // the blocks, lane by lane; so a long run costs per 32 bytes one
+    // minimum, one shuffle, one compare and one OR.
+
+    /// `TABLE` above (the shuffle looks up each 16-byte half in its own
+    /// copy).
     #[inline]
     #[target_feature(enable = "avx2")]
-    fn not_plain_avx2(v: __m256i) -> __m256i {
-        let t = _mm256_add_epi8(v, _mm256_set1_epi8(1));
-        let outside = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x21), t);
-        let quote = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8));
-        let backslash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8));
-        _mm256_or_si256(outside, _mm256_or_si256(quote, backslash))
+    fn table() -> __m256i {
+        _mm256_setr_epi8(
+            0, 1, 0x22, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x5C, 13, 14, 0x7F, //
+            0, 1, 0x22, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x5C, 13, 14, 0x7F,
+        )
+    }
+
+    /// 0xFF in the lanes of the bytes of `v` that are `"`, backslash, 0x7F
+    /// or 0x00-0x0F, 0 in the others (the second test above).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn special_eq(table: __m256i, v: __m256i) -> __m256i {
+        _mm256_cmpeq_epi8(_mm256_shuffle_epi8(table, v), v)
     }
 
     /// Bit `k` set if byte `k` of the 32 at `p` is not plain.
@@ -284,17 +312,41 @@ mod x86 {
     /// The 32 bytes at `p` must be readable.
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn mask_at_avx2(p: *const u8) -> u32 {
+    unsafe fn mask_at_avx2(table: __m256i, p: *const u8) -> u32 {
         // SAFETY: the caller promises the 32 bytes at `p`; `loadu` takes
         // any alignment.
         let v = unsafe { _mm256_loadu_si256(p.cast()) };
-        _mm256_movemask_epi8(not_plain_avx2(v)) as u32
+        let low = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v);
+        _mm256_movemask_epi8(_mm256_or_si256(low, special_eq(table, v))) as u32
     }
 
-    /// [`super::skip_pass`] with AVX2: 32 bytes per compare, 128 per loop
-    /// iteration. Any length and `i` (strings shorter than 32 bytes go to
-    /// the SWAR scan; the caller sends only long runs). Its
-    /// `target_feature` makes the caller promise that the CPU has AVX2.
+    /// Whether any of the `32 * K` bytes at `p` is not plain.
+    ///
+    /// # Safety
+    /// The `32 * K` bytes at `p` must be readable.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn any_at_avx2<const K: usize>(table: __m256i, p: *const u8) -> bool {
+        // SAFETY: block `k < K` is the 32 bytes at `p + 32 * k`, within
+        // the `32 * K` the caller promises.
+        let v: [__m256i; K] =
+            std::array::from_fn(|k| unsafe { _mm256_loadu_si256(p.add(32 * k).cast()) });
+        let (mut min, mut eq) = (v[0], special_eq(table, v[0]));
+        for &b in &v[1..] {
+            min = _mm256_min_epi8(min, b);
+            eq = _mm256_or_si256(eq, special_eq(table, b));
+        }
+        let bad = _mm256_or_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), min), eq);
+        _mm256_testz_si256(bad, bad) == 0
+    }
+
+    /// [`super::skip_pass`] with AVX2: 256 bytes per loop iteration; then,
+    /// from the first 256 that hold a byte that is not plain, or for the
+    /// rest, 128, 64 and 32 at a time, each step taken only over bytes
+    /// found plain, so the 32-byte loop ends at the first byte that is not.
+    /// Any length and `i` (strings shorter than 32 bytes go to the SWAR
+    /// scan; the caller sends only long runs). Its `target_feature` makes
+    /// the caller promise that the CPU has AVX2.
     #[inline(never)]
     #[target_feature(enable = "avx2")]
     pub(super) fn skip_pass_avx2(bytes: &[u8], mut i: usize) -> usize {
@@ -306,38 +358,25 @@ mod x86 {
             return n;
         }
         let p = bytes.as_ptr();
-        while i + 128 <= n {
-            // SAFETY: i + 128 <= n: the four blocks lie in `bytes`.
-            let (a, b, c, d) = unsafe {
-                (
-                    _mm256_loadu_si256(p.add(i).cast()),
-                    _mm256_loadu_si256(p.add(i + 32).cast()),
-                    _mm256_loadu_si256(p.add(i + 64).cast()),
-                    _mm256_loadu_si256(p.add(i + 96).cast()),
-                )
-            };
-            let (a, b, c, d) = (
-                not_plain_avx2(a),
-                not_plain_avx2(b),
-                not_plain_avx2(c),
-                not_plain_avx2(d),
-            );
-            let any = _mm256_or_si256(_mm256_or_si256(a, b), _mm256_or_si256(c, d));
-            if _mm256_testz_si256(any, any) == 0 {
-                let lo = _mm256_movemask_epi8(a) as u32 as u64
-                    | (_mm256_movemask_epi8(b) as u32 as u64) << 32;
-                if lo != 0 {
-                    return i + lo.trailing_zeros() as usize;
-                }
-                let hi = _mm256_movemask_epi8(c) as u32 as u64
-                    | (_mm256_movemask_epi8(d) as u32 as u64) << 32;
-                return i + 64 + hi.trailing_zeros() as usize;
+        let table = table();
+        while i + 256 <= n {
+            // SAFETY: i + 256 <= n: the 8 blocks lie in `bytes`.
+            if unsafe { any_at_avx2::<8>(table, p.add(i)) } {
+                break;
             }
+            i += 256;
+        }
+        // SAFETY: i + 128 <= n (tested first): the 4 blocks lie in `bytes`.
+        if i + 128 <= n && !unsafe { any_at_avx2::<4>(table, p.add(i)) } {
             i += 128;
+        }
+        // SAFETY: i + 64 <= n (tested first): the 2 blocks lie in `bytes`.
+        if i + 64 <= n && !unsafe { any_at_avx2::<2>(table, p.add(i)) } {
+            i += 64;
         }
         while i + 32 <= n {
             // SAFETY: i + 32 <= n.
-            let m = unsafe { mask_at_avx2(p.add(i)) };
+            let m = unsafe { mask_at_avx2(table, p.add(i)) };
             if m != 0 {
                 return i + m.trailing_zeros() as usize;
             }
@@ -350,7 +389,7 @@ mod x86 {
         // first `i - last` (1 to 31) were checked already.
         let last = n - 32;
         // SAFETY: n >= 32 (tested above): the slice's last 32 bytes.
-        let m = unsafe { mask_at_avx2(p.add(last)) } >> (i - last);
+        let m = unsafe { mask_at_avx2(table, p.add(last)) } >> (i - last);
         if m != 0 {
             i + m.trailing_zeros() as usize
         } else {
@@ -418,15 +457,17 @@ mod tests {
         (0..len).map(|k| plain[(k * 7) % plain.len()]).collect()
     }
 
-    /// Lengths to try: every one up to 200 (past 128, the SSE2 scan's 64-
-    /// byte loop and the AVX2 scan's 128-byte loop are both entered), and
-    /// longer ones around block multiples. Fewer in debug builds.
+    /// Lengths to try: every one up to 200 (the SSE2 scan's loops and
+    /// tail, the AVX2 scan's 128-, 64- and 32-byte steps and tail), and
+    /// longer ones around multiples of 128 and 256 (the AVX2 scan's
+    /// 256-byte loop, once or more). Fewer in debug builds.
     fn lengths() -> Vec<usize> {
-        let max = if cfg!(debug_assertions) { 80 } else { 200 };
-        let mut v: Vec<usize> = (0..=max).collect();
-        v.extend([
-            255, 256, 257, 383, 384, 385, 1000, 1023, 1024, 1025, 4103, 10_000,
-        ]);
+        if cfg!(debug_assertions) {
+            return (0..=80).chain([129, 257, 513, 1025]).collect();
+        }
+        let mut v: Vec<usize> = (0..=200).collect();
+        v.extend([255, 256, 257, 383, 384, 385, 511, 512, 513, 767, 768, 769]);
+        v.extend([1000, 1023, 1024, 1025, 4103, 10_000]);
         v
     }
 
@@ -461,13 +502,16 @@ mod tests {
                 &filler,
                 &[0, 1, len / 2, len.saturating_sub(1), len],
             );
-            let positions: Vec<usize> = if len <= 400 {
+            let every = if cfg!(debug_assertions) { 80 } else { 400 };
+            let positions: Vec<usize> = if len <= every {
                 (0..len).collect()
             } else {
-                (0..130)
-                    .chain(len - 130..len)
-                    .chain((0..len).filter(|p| matches!(p % 128, 0 | 1 | 15 | 16 | 31 | 32 | 127)))
-                    .collect()
+                let near_ends = (0..130).chain(len.saturating_sub(130)..len);
+                let near_blocks =
+                    (0..len).filter(|p| matches!(p % 128, 0 | 1 | 15 | 16 | 31 | 32 | 127));
+                let set: std::collections::BTreeSet<usize> =
+                    near_ends.chain(near_blocks).filter(|&p| p < len).collect();
+                set.into_iter().collect()
             };
             for p in positions {
                 let mut bytes = filler.clone();
