@@ -586,6 +586,45 @@ mod tests {
         }
     }
 
+    /// Not a test: the time of each scan over plain strings of some
+    /// lengths, with `memcpy` beside it (BENCHMARKS.md, "The string scan").
+    /// `cargo test --release --lib scan_speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn scan_speed() {
+        use std::hint::black_box;
+        use std::time::Instant;
+        let scans = scans();
+        for len in [16usize, 32, 48, 64, 96, 128, 256, 1024, 10_000] {
+            let bytes = plain_filler(len);
+            let mut dst = vec![0u8; len];
+            let reps = 20_000_000 / len.max(64);
+            let time = |f: &mut dyn FnMut()| {
+                (0..7)
+                    .map(|_| {
+                        let t = Instant::now();
+                        for _ in 0..reps {
+                            f();
+                        }
+                        t.elapsed().as_nanos() as f64 / reps as f64
+                    })
+                    .fold(f64::MAX, f64::min)
+            };
+            let mut line = format!("{len:6} bytes:");
+            for (name, scan) in &scans {
+                let ns = time(&mut || {
+                    black_box(scan(black_box(&bytes), 0));
+                });
+                line += &format!("  {name} {ns:.2}");
+            }
+            let ns = time(&mut || {
+                dst.copy_from_slice(black_box(&bytes));
+                black_box(&mut dst);
+            });
+            println!("{line}  memcpy {ns:.2} (ns, best of 7)");
+        }
+    }
+
     /// Strings right before and right after an inaccessible page: a scan
     /// that read one byte outside its slice would crash the test.
     #[test]
