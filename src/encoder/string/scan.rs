@@ -276,10 +276,10 @@ mod x86 {
     // - `vpshufb(TABLE, b)` is 0 when `b >= 0x80`, else `TABLE[b & 0xF]`.
     //   `TABLE[k] = k`, except `TABLE[0x2] = '"'` (0x22),
     //   `TABLE[0xC] = '\\'` (0x5C) and `TABLE[0xF] = 0x7F`. So
-    //   `vpshufb(TABLE, b) == b` holds for `"`, backslash, 0x7F, and
-    //   controls 0x00-0x0F (`b = k`), and for no other byte: a `b` below
-    //   0x80 equals `TABLE[b & 0xF]` only if it is that entry, and a `b`
-    //   from 0x80 on meets 0.
+    //   `vpshufb(TABLE, b) == b` holds for `"`, backslash, 0x7F, and the
+    //   controls `b = k` below 0x10 other than 0x02, 0x0C and 0x0F, and
+    //   for no other byte: a `b` below 0x80 equals `TABLE[b & 0xF]` only if
+    //   it is that entry, and a `b` from 0x80 on meets 0.
     //
     // Together: the controls, 0x7F, 0x80-0xFF, `"` and backslash, exactly
     // the bytes that are not plain. Over several blocks, the first test
@@ -299,7 +299,8 @@ mod x86 {
     }
 
     /// 0xFF in the lanes of the bytes of `v` that are `"`, backslash, 0x7F
-    /// or 0x00-0x0F, 0 in the others (the second test above).
+    /// or one of the controls below 0x10 that `TABLE` keeps, 0 in the
+    /// others (the second test above).
     #[inline]
     #[target_feature(enable = "avx2")]
     fn special_eq(table: __m256i, v: __m256i) -> __m256i {
