@@ -20,6 +20,10 @@
 //!   `u16` ports, `f64` times, `Option`s skipped when unset): what a
 //!   straightforward Rust implementation costs.
 //!
+//! Besides the corpus's cases, `pad-1k` and `pad-10k` (see `padded`): 16
+//! conn records, each with a 1,000- or 10,000-byte plain string field, for
+//! the cost of long strings.
+//!
 //! The serde outputs are not Zeek's format (ryu doubles, sorted keys for the
 //! `Value`); they are the cost reference, not a substitute. Throughput is in
 //! records/s and in bytes/s of each function's own output.
@@ -39,8 +43,9 @@ use serde_json::{Map, Value as Json};
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant, SystemTime};
-use zeek_zeromq_writer::dump::hex;
+use zeek_zeromq_writer::dump::{hex, OwnedRecord};
 use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
+use zeek_zeromq_writer::{FieldSpec, Kind};
 
 /// A typed value as a straightforward Rust program would hold it.
 #[derive(Clone, Debug)]
@@ -318,11 +323,49 @@ fn bench_case(c: &mut Criterion, d: &Dump) {
     }
 }
 
+/// Long strings: the first 16 conn records, each with a `pad` string field
+/// of `n` printable characters appended (`benches/zeek/bench.zeek`'s
+/// `padding`: `"%02d "` of the record's index, then Lorem ipsum, cut at
+/// `n`), as the in-Zeek benchmark's 1k and 10k records have. Nothing in it
+/// needs escaping, so Zeek's JSON for a record is its conn JSON with
+/// `,"pad":"<text>"` before the closing brace.
+fn padded(conn: &Dump, name: &str, n: usize) -> Dump {
+    const WORDS: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do \
+                         eiusmod tempor incididunt ut labore et dolore magna aliqua. ";
+    let mut fields = conn.fields.clone();
+    fields.push(FieldSpec::new("pad", Kind::String, Kind::Other, true));
+    let mut d = Dump {
+        name: name.to_string(),
+        path: conn.path.clone(),
+        fields,
+        records: Vec::new(),
+        values: Vec::new(),
+        zeek: Vec::new(),
+    };
+    for (i, (values, zeek)) in conn.values.iter().zip(&conn.zeek).take(16).enumerate() {
+        let mut text = format!("{i:02} ");
+        while text.len() < n {
+            text.push_str(WORDS);
+        }
+        text.truncate(n);
+        let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+        let mut values = values.clone();
+        values.push(serde_json::json!({"t": "string", "v": hex}));
+        let mut json = zeek[..zeek.len() - 1].to_vec();
+        json.extend_from_slice(format!(",\"pad\":\"{text}\"}}").as_bytes());
+        d.records.push(OwnedRecord::from_values(&values).unwrap());
+        d.values.push(values);
+        d.zeek.push(json);
+    }
+    d
+}
+
 /// `BENCH_LOOP=<case>:<rounds>[:<function>]`: no criterion, just `rounds`
 /// passes of `function` (`zeek_encoder`, the default, `serde_json_value` or
 /// `serde_json_struct`) over the case's records, for a profiler or an
 /// instruction counter (`valgrind --tool=cachegrind`; two round counts and
-/// the difference give instructions per record without the set-up).
+/// the difference give instructions per record without the set-up). Prints
+/// the time per record of the passes alone.
 fn plain_loop(cases: &[Dump], spec: &str) {
     let mut parts = spec.split(':');
     let name = parts.next().unwrap_or_default();
@@ -334,6 +377,7 @@ fn plain_loop(cases: &[Dump], spec: &str) {
         .unwrap_or_else(|| panic!("BENCH_LOOP: no case {name}"));
     let mut out = Vec::with_capacity(1 << 16);
     let serde_loop = |items: &[&dyn erased::Serialize], out: &mut Vec<u8>| {
+        let start = Instant::now();
         for _ in 0..rounds {
             for item in items {
                 out.clear();
@@ -341,10 +385,12 @@ fn plain_loop(cases: &[Dump], spec: &str) {
                 black_box(&out);
             }
         }
+        start.elapsed()
     };
-    match function {
+    let elapsed = match function {
         "zeek_encoder" => {
             let enc = Encoder::new(&d.fields, JsonOptions::default());
+            let start = Instant::now();
             for _ in 0..rounds {
                 for r in &d.records {
                     out.clear();
@@ -353,23 +399,25 @@ fn plain_loop(cases: &[Dump], spec: &str) {
                     black_box(&out);
                 }
             }
+            start.elapsed()
         }
         "serde_json_value" => {
             let values: Vec<Json> = d.values.iter().map(|v| record_value(d, v)).collect();
             let items: Vec<&dyn erased::Serialize> = values.iter().map(|v| v as _).collect();
-            serde_loop(&items, &mut out);
+            serde_loop(&items, &mut out)
         }
         "serde_json_struct" => {
             let logs = conn_logs(d).expect("serde_json_struct: not a conn case");
             let items: Vec<&dyn erased::Serialize> = logs.iter().map(|v| v as _).collect();
-            serde_loop(&items, &mut out);
+            serde_loop(&items, &mut out)
         }
         other => panic!("BENCH_LOOP: unknown function {other}"),
-    }
+    };
     println!(
-        "{} rounds of {function} over {} {name} records",
+        "{} rounds of {function} over {} {name} records: {:.1} ns/record",
         rounds,
-        d.records.len()
+        d.records.len(),
+        elapsed.as_nanos() as f64 / (rounds * d.records.len() as u64) as f64
     );
 }
 
@@ -403,6 +451,13 @@ fn main() {
             Some(d) => cases.push(d),
             None => eprintln!("skipping {name}: not in the corpus"),
         }
+    }
+    if let Some(conn) = cases.iter().find(|d| d.name == "conn-all") {
+        let pads = [
+            padded(conn, "pad-1k", 1_000),
+            padded(conn, "pad-10k", 10_000),
+        ];
+        cases.extend(pads);
     }
     if let Ok(spec) = std::env::var("BENCH_LOOP") {
         plain_loop(&cases, &spec);

@@ -7,7 +7,10 @@
 //! JSON string escaping. Both passes happen here in one scan of the bytes in
 //! the common (valid) case.
 
+mod scan;
+
 use super::out::Cursor;
+use scan::skip_pass;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
@@ -93,89 +96,6 @@ fn good_utf8_len(s: &[u8]) -> Option<usize> {
     }
 }
 
-/// Bytes that pass unchanged in either pass: printable ASCII except `"` and
-/// the backslash.
-static PASS: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0x20;
-    while i < 0x7F {
-        t[i] = i != b'"' as usize && i != b'\\' as usize;
-        i += 1;
-    }
-    t
-};
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any of the 8 bytes in `w` is not a [`PASS`] byte (below 0x20,
-/// above 0x7E, `"` or backslash). Exact: no false positives or negatives.
-#[inline(always)]
-fn word_needs_care(w: u64) -> bool {
-    let below_0x20 = w.wrapping_sub(ONES * 0x20) & !w;
-    let above_0x7e = w.wrapping_add(ONES) | w;
-    let q = w ^ (ONES * b'"' as u64);
-    let quote = q.wrapping_sub(ONES) & !q;
-    let bs = w ^ (ONES * b'\\' as u64);
-    let backslash = bs.wrapping_sub(ONES) & !bs;
-    (below_0x20 | above_0x7e | quote | backslash) & HIGHS != 0
-}
-
-/// Index of the first byte at or after `i` that is not a [`PASS`] byte, or
-/// `bytes.len()`.
-#[inline(always)]
-fn skip_pass(bytes: &[u8], mut i: usize) -> usize {
-    let n = bytes.len();
-    if n < 8 {
-        if i == 0 && n > 0 {
-            // Short strings in one test: every byte lands in the word at
-            // least once (first, middle and last, or the first and last 4),
-            // the rest is padded with a plain byte.
-            let w = if n >= 4 {
-                let head = u32::from_le_bytes(bytes[..4].try_into().unwrap());
-                let tail = u32::from_le_bytes(bytes[n - 4..].try_into().unwrap());
-                head as u64 | (tail as u64) << 32
-            } else {
-                u64::from_le_bytes([
-                    bytes[0],
-                    bytes[n / 2],
-                    bytes[n - 1],
-                    b'a',
-                    b'a',
-                    b'a',
-                    b'a',
-                    b'a',
-                ])
-            };
-            if !word_needs_care(w) {
-                return n;
-            }
-        }
-        while i < n && PASS[bytes[i] as usize] {
-            i += 1;
-        }
-        return i;
-    }
-    while i + 8 <= n {
-        let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
-        if word_needs_care(w) {
-            break;
-        }
-        i += 8;
-    }
-    if i < n && n >= 8 && i + 8 > n {
-        // The last 8 bytes, overlapping what was checked already.
-        let w = u64::from_le_bytes(bytes[n - 8..].try_into().unwrap());
-        if !word_needs_care(w) {
-            return n;
-        }
-    }
-    while i < n && PASS[bytes[i] as usize] {
-        i += 1;
-    }
-    i
-}
-
 /// Appends `"` + the Zeek JSON form of the raw string `bytes` + `"`.
 pub fn push_zeek_string(out: &mut Vec<u8>, bytes: &[u8]) {
     write_zeek_string(&mut Cursor::new(out), bytes)
@@ -183,8 +103,9 @@ pub fn push_zeek_string(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// [`push_zeek_string`] at a cursor.
 ///
-/// One pass in the common case: runs of plain ASCII are found 8 bytes at a
-/// time and copied whole; valid UTF-8 sequences are checked and stay in the
+/// One pass in the common case: runs of plain ASCII are found by
+/// [`skip_pass`] (16 or 32 bytes per compare on x86-64, see `string/scan.rs`)
+/// and copied whole; valid UTF-8 sequences are checked and stay in the
 /// run; `"`, backslash and the five short escapes are written as they come.
 /// The first bad byte (which makes Zeek escape the whole string) restarts
 /// the string in the escaped form.
@@ -316,6 +237,159 @@ mod tests {
             push_zeek_string(&mut out, &bytes);
             assert_eq!(&out[6..], &reference(&bytes)[..], "{bytes:?}");
         }
+    }
+
+    /// Lengths for the tests below: all up to 200, and longer ones around
+    /// block multiples (fewer in debug builds).
+    fn lengths() -> Vec<usize> {
+        if cfg!(debug_assertions) {
+            return (0..=70).chain([129, 257, 1025]).collect();
+        }
+        let mut v: Vec<usize> = (0..=200).collect();
+        v.extend([255, 256, 257, 511, 512, 513, 1000, 1024, 1025, 4103, 10_000]);
+        v
+    }
+
+    /// Plain text of `len` bytes that uses every plain byte.
+    fn plain(len: usize) -> Vec<u8> {
+        let plain: Vec<u8> = (0x20..0x7F).filter(|&b| b != b'"' && b != b'\\').collect();
+        (0..len).map(|k| plain[(k * 7) % plain.len()]).collect()
+    }
+
+    /// Single bytes of every kind, and UTF-8 sequences Zeek keeps or calls
+    /// bad, at every position of plain strings of every length up to 200
+    /// (so at every offset in and across 16-, 32-, 64- and 128-byte
+    /// blocks, and in the tails), and near block boundaries and the ends
+    /// of longer ones.
+    #[test]
+    fn pieces_at_every_position_match_the_rules() {
+        let mut pieces: Vec<Vec<u8>> = [
+            0x00u8, 0x01, 0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x1F, 0x20, 0x21, b'"', 0x23, 0x5B, b'\\',
+            0x5D, 0x7E, 0x7F, 0x80, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5,
+            0xFF,
+        ]
+        .iter()
+        .map(|&b| vec![b])
+        .collect();
+        for seq in [
+            "é",
+            "€",
+            "☃",
+            "😀",
+            "\u{10FFFF}",
+            "\u{A0}",
+            "\u{D7FF}",
+            "\u{E000}",
+            "\u{F8FF}",
+            "\u{F900}",
+            "\u{FFEF}",
+            "\u{FFF0}",
+            "\u{80}",
+            "\u{9F}",
+        ] {
+            pieces.push(seq.as_bytes().to_vec());
+        }
+        pieces.extend([
+            b"\xe2\x82".to_vec(),         // truncated
+            b"\xc0\xaf".to_vec(),         // overlong
+            b"\xed\xa0\x80".to_vec(),     // surrogate
+            b"\xf4\x90\x80\x80".to_vec(), // above U+10FFFF
+            b"\xc3\x28".to_vec(),         // bad continuation
+            b"\xf0\x9f\x98".to_vec(),     // 4-byte sequence cut short
+            b"a\"b\\c\n".to_vec(),        // escapes back to back
+        ]);
+        for len in lengths() {
+            let base = plain(len);
+            let positions: Vec<usize> = if len <= 200 {
+                (0..len).collect()
+            } else {
+                let near_ends = (0..70).chain(len.saturating_sub(70)..len);
+                let near_blocks =
+                    (0..len).filter(|p| matches!(p % 128, 0 | 13..=17 | 30..=33 | 127));
+                let set: std::collections::BTreeSet<usize> =
+                    near_ends.chain(near_blocks).filter(|&p| p < len).collect();
+                set.into_iter().collect()
+            };
+            for &p in &positions {
+                for piece in &pieces {
+                    if p + piece.len() > len {
+                        continue;
+                    }
+                    let mut bytes = base.clone();
+                    bytes[p..p + piece.len()].copy_from_slice(piece);
+                    let mut out = Vec::new();
+                    push_zeek_string(&mut out, &bytes);
+                    assert!(out == reference(&bytes), "{bytes:02x?}");
+                }
+            }
+        }
+    }
+
+    /// Random strings of up to 3,000 bytes (a seeded xorshift): plain runs
+    /// of random length between bytes of every kind and UTF-8 sequences,
+    /// valid or not.
+    #[test]
+    fn random_long_strings_match_the_rules() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let text = plain(4096);
+        // The first 9 are good (kept or short-escaped), the others bad.
+        let specials: [&[u8]; 14] = [
+            b"\"",
+            b"\\",
+            b"\n",
+            b"\t",
+            b"\r",
+            "é".as_bytes(),
+            "€".as_bytes(),
+            "😀".as_bytes(),
+            "\u{10FFFF}".as_bytes(),
+            b"\x01",
+            b"\x7f",
+            b"\xe2\x82",
+            b"\xff",
+            "\u{FFF0}".as_bytes(),
+        ];
+        let rounds = if cfg!(debug_assertions) {
+            2_000
+        } else {
+            30_000
+        };
+        let mut escaped = 0;
+        for _ in 0..rounds {
+            let len = (next() % 3000) as usize;
+            let mut bytes = Vec::with_capacity(len + 4);
+            while bytes.len() < len {
+                let run = match next() % 3 {
+                    0 => next() % 8,
+                    1 => next() % 64,
+                    _ => next() % 1024,
+                } as usize;
+                let from = (next() % 1000) as usize;
+                bytes.extend_from_slice(&text[from..from + run]);
+                // Mostly good pieces, so that some long strings stay valid.
+                if next() % 16 != 0 {
+                    bytes.extend_from_slice(specials[(next() % 9) as usize]);
+                } else {
+                    bytes.extend_from_slice(specials[(next() % 14) as usize]);
+                }
+            }
+            bytes.truncate(len);
+            let mut out = b"prefix".to_vec();
+            push_zeek_string(&mut out, &bytes);
+            assert!(out[6..] == reference(&bytes)[..], "{bytes:02x?}");
+            escaped += out.windows(3).any(|w| w == b"\\\\x") as usize;
+        }
+        // Both outcomes, plenty of each.
+        assert!(
+            escaped > rounds / 10 && escaped < rounds * 9 / 10,
+            "{escaped}"
+        );
     }
 
     fn fmt(b: &[u8]) -> String {
