@@ -96,6 +96,9 @@ pub struct Writer {
     /// A failure kind already reported (each is reported once per writer).
     reported_encode_error: bool,
     reported_send_error: bool,
+    /// Tests: the next record's encoding panics.
+    #[cfg(test)]
+    panic_in_next_encode: bool,
 }
 
 impl Writer {
@@ -112,6 +115,8 @@ impl Writer {
             last_drop_report: None,
             reported_encode_error: false,
             reported_send_error: false,
+            #[cfg(test)]
+            panic_in_next_encode: false,
         }
     }
 
@@ -200,7 +205,11 @@ impl Writer {
             encoder, publisher, ..
         } = &mut **active;
         let mut json_len = 0;
+        #[cfg(test)]
+        let panic_now = std::mem::take(&mut self.panic_in_next_encode);
         let published = publisher.publish(&self.path, |json| {
+            #[cfg(test)]
+            assert!(!panic_now, "a panic while encoding");
             // SAFETY: the caller promises readable string slots (above).
             let encoded = unsafe { encoder.encode(slots, json) };
             json_len = json.len();
@@ -345,8 +354,54 @@ impl Writer {
         now.since(&earlier)
     }
 
-    /// After a panic: stop publishing for good.
+    /// After a panic: stop publishing for good. The record being written
+    /// when it came counted as written only: it counts as dropped, so that
+    /// sent + dropped = written holds in the counts and totals from here
+    /// on. (What libzmq still holds stays counted as sent: the socket goes
+    /// with its linger, and nobody is left to wait for it.)
     pub fn stop_after_panic(&mut self) {
+        let counted = self.stats.sent + self.stats.dropped;
+        self.stats.dropped += self.stats.written.saturating_sub(counted);
         self.state = State::Stopped;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Kind;
+    use crate::report::Collected;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    #[test]
+    fn the_record_a_panic_interrupted_counts_as_dropped() {
+        let report = Collected::default();
+        let mut w = Writer::new(vec![
+            ("endpoint".into(), "tcp://127.0.0.1:1".into()),
+            ("wait_for_subscribers".into(), "0".into()),
+        ]);
+        w.init(
+            &report,
+            b"conn",
+            vec![FieldSpec::new("n", Kind::Count, Kind::Other, false)],
+            vec![],
+        );
+        assert!(w.is_active(), "{:?}", report.take());
+        let slots = [Slot::from_count(1)];
+        // SAFETY: no string slots.
+        unsafe { w.write(&report, &slots) };
+        w.panic_in_next_encode = true;
+        // As the bridge does: catch the panic, then stop the writer.
+        // SAFETY: no string slots.
+        let caught = catch_unwind(AssertUnwindSafe(|| unsafe { w.write(&report, &slots) }));
+        assert!(caught.is_err());
+        w.stop_after_panic();
+        // SAFETY: no string slots.
+        unsafe { w.write(&report, &slots) };
+        let s = w.stats();
+        assert_eq!(s.written, 3);
+        assert_eq!(s.sent + s.dropped, s.written, "{s:?}");
+        let counts = w.take_counts();
+        assert_eq!(counts.sent + counts.dropped, 3, "{counts:?}");
     }
 }
