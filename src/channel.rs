@@ -29,14 +29,18 @@
 //! longer sees it meanwhile, so later sends would look queued for everyone
 //! while it gets none of them. So after a skip the channel is *lagging*:
 //! records still go out with the `NODROP` check (which now guards the
-//! other subscribers' queues), but count as [`Sent::PartlyQueued`], until
-//! every message queued for everyone before has left libzmq
-//! (`held_for_all` at zero): the lagging subscriber has then been written
-//! all of its queue and has room again (or it was disconnected, and its
-//! queue discarded). A subscriber that stays stalled misses exactly the
-//! records counted so; one that catches up within that time receives some
-//! of the last ones counted (at most its queue's worth: the count errs
-//! towards "dropped").
+//! subscribers still active), but count as [`Sent::PartlyQueued`], until
+//! every message queued (for everyone or for some) before the last skip
+//! has left libzmq ([`Held`]). A skipped subscriber's queue holds only
+//! such messages (nothing is queued for it after its skip), so each one
+//! skipped has then been written all of its queue, or was disconnected and
+//! its queue discarded. Having read its queue, its side of the pipe has
+//! told ours so (libzmq's reader sends that every low-water-mark's worth of
+//! messages, before the message is released to us), and processing the
+//! socket's commands makes the pipe active again: only then does the lag
+//! end. A subscriber that stays stalled misses exactly the records counted
+//! so; one that catches up within that time receives some of the last ones
+//! counted (at most its queue's worth: the count errs towards "dropped").
 
 use crate::frames::{self, Frame, Reach};
 use std::os::raw::{c_int, c_void};
@@ -154,14 +158,46 @@ impl Topics {
     }
 }
 
+/// The messages libzmq holds for a channel that may skip subscribers, by
+/// when they were queued: since the last skip, or before it. Each message
+/// carries the count it was queued under and takes itself off it when
+/// libzmq gives it back ([`frames::send`]), so the counts of earlier
+/// epochs only go down.
+#[derive(Default)]
+struct Held {
+    since_skip: Arc<AtomicU64>,
+    /// The counts of the epochs before the last skip that are not yet
+    /// zero: at most one per message held, as an epoch is only kept while
+    /// it holds one.
+    before_skip: Vec<Arc<AtomicU64>>,
+}
+
+impl Held {
+    /// A subscriber is skipped: what was queued so far is "before".
+    fn skip(&mut self) {
+        self.before_skip.retain(|c| c.load(Ordering::Acquire) > 0);
+        if self.since_skip.load(Ordering::Acquire) > 0 {
+            let earlier = std::mem::take(&mut self.since_skip);
+            self.before_skip.push(earlier);
+        }
+    }
+
+    /// Whether libzmq gave back every message queued before the last skip.
+    fn released_before_skip(&mut self) -> bool {
+        self.before_skip.retain(|c| c.load(Ordering::Acquire) > 0);
+        self.before_skip.is_empty()
+    }
+}
+
 pub struct Channel {
     socket: zmq::Socket,
     topics: Topics,
     /// When subscriptions were last read ([`coarse_now_ns`]).
     subscriptions_read_at: u64,
-    /// Messages queued for every subscriber that libzmq still holds, for a
-    /// channel that may skip subscribers ([`Channel::skipping`]).
-    held_for_all: Option<Arc<AtomicU64>>,
+    /// What libzmq still holds of the messages queued before and since the
+    /// last skip, for a channel that may skip subscribers
+    /// ([`Channel::skipping`]).
+    held: Option<Held>,
     /// A subscriber was skipped, and may still be (see the module comment).
     lagging: bool,
     /// Frame 2 failed and not even an empty final part went out: the socket
@@ -237,7 +273,7 @@ impl Channel {
             socket,
             topics: Topics::default(),
             subscriptions_read_at: 0,
-            held_for_all: None,
+            held: None,
             lagging: false,
             broken: false,
             #[cfg(test)]
@@ -246,9 +282,9 @@ impl Channel {
     }
 
     /// Makes this a channel that may skip subscribers without room
-    /// ([`Channel::try_send_lossy`]): it counts what it holds for everyone.
+    /// ([`Channel::try_send_lossy`]): it counts the messages libzmq holds.
     pub fn skipping(mut self) -> Channel {
-        self.held_for_all = Some(Arc::new(AtomicU64::new(0)));
+        self.held = Some(Held::default());
         self
     }
 
@@ -262,14 +298,16 @@ impl Channel {
     }
 
     /// Whether the channel is lagging (see the module comment); stops when
-    /// libzmq holds no message queued for everyone any more.
+    /// libzmq holds no message queued before the last skip, and has taken
+    /// note of what the skipped subscribers read.
     fn lagging(&mut self) -> bool {
-        if self.lagging {
-            let held = self
-                .held_for_all
-                .as_ref()
-                .map_or(0, |h| h.load(Ordering::Acquire));
-            self.lagging = held > 0;
+        if self.lagging && self.held.as_mut().is_none_or(Held::released_before_skip) {
+            // The skipped subscribers' notices that they have room again
+            // were sent before their last message came back (Acquire in
+            // `released_before_skip`); processing the socket's commands
+            // turns their pipes active again.
+            let _ = self.socket.get_events();
+            self.lagging = false;
         }
         self.lagging
     }
@@ -387,6 +425,9 @@ impl Channel {
             return Ok(Sent::NoSubscriber);
         }
         self.lagging = true;
+        if let Some(held) = &mut self.held {
+            held.skip();
+        }
         self.send_lossy(path, frame)
     }
 
@@ -439,10 +480,7 @@ impl Channel {
             frames::refuse(f);
             return self.end_message(zmq::Error::EINTR);
         }
-        let count = match reach {
-            Reach::All => self.held_for_all.as_ref(),
-            Reach::Some => None,
-        };
+        let count = self.held.as_ref().map(|h| &h.since_skip);
         match frames::send(&mut self.socket, f, reach, count, zmq::DONTWAIT) {
             Ok(()) => Ok(()),
             Err(e) => self.end_message(e),
@@ -551,6 +589,111 @@ mod tests {
         );
         drop(channel);
         drop(ctx);
+    }
+
+    /// A skipping channel (hwm 10) bound with two subscribers of "conn":
+    /// `b` subscribed to "co", `c` to "conn" (two topics, so that both
+    /// subscriptions reach the channel), each with room for one message of
+    /// its own: their queues are the channel's.
+    fn two_subscribers(name: &str) -> (zmq::Context, Channel, zmq::Socket, zmq::Socket) {
+        let ctx = zmq::Context::new();
+        let opts = SocketOptions {
+            hwm: 10,
+            ..SocketOptions::default()
+        };
+        let mut channel = Channel::new(&ctx, &opts).unwrap().skipping();
+        let endpoint = format!("inproc://channel-{name}");
+        channel.socket.bind(&endpoint).unwrap();
+        let sub = |topic: &[u8]| {
+            let s = ctx.socket(zmq::SUB).unwrap();
+            s.set_rcvhwm(1).unwrap();
+            s.set_subscribe(topic).unwrap();
+            s.connect(&endpoint).unwrap();
+            s
+        };
+        let (b, c) = (sub(b"co"), sub(b"conn"));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while channel.topics.list.len() < 2 {
+            assert!(Instant::now() < deadline, "the subscriptions never came");
+            subscription_arrived(&channel);
+            channel.drain_subscriptions();
+        }
+        (ctx, channel, b, c)
+    }
+
+    /// Sends record `n` as the publisher does: lossy once the queue is full.
+    fn send_lossy_when_full(channel: &mut Channel, pool: &mut FramePool, n: u64) -> Sent {
+        let mut record = frame(pool, n.to_string().as_bytes());
+        let mut sent = channel.try_send(b"conn", &mut record).unwrap();
+        if sent == Sent::Full {
+            sent = channel.try_send_lossy(b"conn", &mut record).unwrap();
+        }
+        sent
+    }
+
+    /// The record numbers `sub` has now, or gets within `wait_ms` of each.
+    fn read_all(sub: &zmq::Socket, wait_ms: i32) -> Vec<u64> {
+        sub.set_rcvtimeo(wait_ms).unwrap();
+        let mut got = Vec::new();
+        while let Ok(m) = sub.recv_multipart(0) {
+            got.push(std::str::from_utf8(&m[1]).unwrap().parse().unwrap());
+        }
+        got
+    }
+
+    #[test]
+    fn a_subscriber_skipped_while_lagging_keeps_the_channel_lagging() {
+        let (_ctx, mut channel, b, c) = two_subscribers("lag");
+        let mut pool = FramePool::new();
+        let mut n = 0;
+        // c stalls while b reads: c is skipped, the channel lags.
+        while !channel.lagging {
+            n += 1;
+            assert!(n < 1000, "c was never skipped");
+            send_lossy_when_full(&mut channel, &mut pool, n);
+            read_all(&b, 0);
+        }
+        // b stalls too: its queue fills with records sent while lagging,
+        // and it is skipped in turn.
+        for _ in 0..100 {
+            n += 1;
+            assert_eq!(
+                send_lossy_when_full(&mut channel, &mut pool, n),
+                Sent::PartlyQueued
+            );
+        }
+        // c reads all it has: everything queued for both has left libzmq,
+        // but b's queue has not.
+        assert!(!read_all(&c, 200).is_empty());
+        let mut queued = Vec::new();
+        for _ in 0..50 {
+            n += 1;
+            if send_lossy_when_full(&mut channel, &mut pool, n) == Sent::Queued {
+                queued.push(n);
+            }
+        }
+        let b_got = read_all(&b, 200);
+        let missed: Vec<_> = queued.iter().filter(|q| !b_got.contains(q)).collect();
+        assert!(
+            missed.is_empty(),
+            "counted as queued, b never got {missed:?}"
+        );
+        // Both read from now on: the lag ends, and what counts as queued
+        // reaches both.
+        read_all(&c, 200);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let first_queued = loop {
+            assert!(Instant::now() < deadline, "the channel lags for ever");
+            n += 1;
+            let sent = send_lossy_when_full(&mut channel, &mut pool, n);
+            if sent == Sent::Queued {
+                break n;
+            }
+            read_all(&b, 1);
+            read_all(&c, 1);
+        };
+        assert!(read_all(&b, 200).contains(&first_queued));
+        assert!(read_all(&c, 200).contains(&first_queued));
     }
 
     #[test]
