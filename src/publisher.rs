@@ -397,7 +397,9 @@ impl Publisher {
     /// the same.) libzmq gives a message back when it fetches the next one
     /// for the connection, so one that was written whole just before the
     /// buffers filled counts as held: per connection, at most one record
-    /// counted here may still arrive.
+    /// counted here may still arrive. A bind-mode subscriber that
+    /// disconnects during the wait gives its queue back too: libzmq does
+    /// not say that it discarded those, so they stay counted as sent.
     pub fn close(mut self) -> Unsent {
         let deadline = self.linger.and_then(|l| Instant::now().checked_add(l));
         let mut pause = Duration::from_micros(100);
