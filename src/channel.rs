@@ -38,7 +38,13 @@
 //! told ours so (libzmq's reader sends that every low-water-mark's worth of
 //! messages, before the message is released to us), and processing the
 //! socket's commands makes the pipe active again: only then does the lag
-//! end. A subscriber that stays stalled misses exactly the records counted
+//! end. (That notice is visible by then because one thread sends all of
+//! the socket's commands: a bound socket's own context has one I/O thread,
+//! and the endpoints are tcp or ipc. With several command senders, as
+//! inproc subscribers or more I/O threads would be, libzmq's mailbox may
+//! wake the socket for one sender's command after another's is queued, and
+//! a skipped pipe could stay inactive for a moment after the lag ended.)
+//! A subscriber that stays stalled misses exactly the records counted
 //! so; one that catches up within that time receives some of the last ones
 //! counted (at most its queue's worth: the count errs towards "dropped").
 
