@@ -385,8 +385,7 @@ impl Channel {
         path: &[u8],
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
-        self.check_sendable(frame)?;
-        if !self.subscribed(path) {
+        if !self.sendable(path, frame)? {
             return Ok(Sent::NoSubscriber);
         }
         // Lagging, the subscriber left out is not seen by the NODROP check:
@@ -426,8 +425,7 @@ impl Channel {
         path: &[u8],
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
-        self.check_sendable(frame)?;
-        if !self.subscribed(path) {
+        if !self.sendable(path, frame)? {
             return Ok(Sent::NoSubscriber);
         }
         self.lagging = true;
@@ -457,16 +455,17 @@ impl Channel {
         Ok(Sent::PartlyQueued)
     }
 
-    /// Errors that must come before frame 1 goes out alone: no frame to
-    /// send, or a socket left in the middle of a message.
-    fn check_sendable(&self, frame: &Option<Box<Frame>>) -> Result<(), zmq::Error> {
+    /// Whether `[path, frame]` may go out, checked before frame 1 goes out
+    /// alone: an error for no frame or a socket left in the middle of a
+    /// message, `false` when no subscriber's topic matches `path`.
+    fn sendable(&mut self, path: &[u8], frame: &Option<Box<Frame>>) -> Result<bool, zmq::Error> {
         if frame.is_none() {
             return Err(zmq::Error::EINVAL);
         }
         if self.broken {
             return Err(zmq::Error::EFSM);
         }
-        Ok(())
+        Ok(self.subscribed(path))
     }
 
     /// Sends the frame as the message's last part, once frame 1 went out.
