@@ -86,7 +86,7 @@ pub mod ffi {
         /// the telemetry counters since the last call.
         fn take_counts(self: &mut ZeekWriter) -> Counts;
 
-        /// The plugin version, from Cargo.toml (`1.0.0-dev` -> 1, 0, 0).
+        /// The plugin version, from the VERSION file (`1.1.0` -> 1, 1, 0).
         fn version_major() -> i32;
         fn version_minor() -> i32;
         fn version_patch() -> i32;
@@ -215,8 +215,8 @@ fn or_on_panic<T>(f: impl FnOnce() -> T, fallback: impl FnOnce() -> T) -> T {
 
 fn version_part(i: usize) -> i32 {
     let part = || {
-        env!("CARGO_PKG_VERSION")
-            .split(['.', '-'])
+        crate::VERSION
+            .split('.')
             .nth(i)
             .and_then(|p| p.parse().ok())
             .unwrap_or(0)
@@ -232,4 +232,23 @@ fn version_minor() -> i32 {
 }
 fn version_patch() -> i32 {
     version_part(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeek_gets_the_version_file_in_three_numbers() {
+        let file =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/VERSION")).unwrap();
+        let parts = format!(
+            "{}.{}.{}",
+            version_major(),
+            version_minor(),
+            version_patch()
+        );
+        assert_eq!(parts, file.trim());
+        assert_eq!(crate::VERSION, file.trim());
+    }
 }

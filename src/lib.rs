@@ -28,5 +28,9 @@ pub mod record;
 pub mod report;
 pub mod writer;
 
+/// The plugin's version (`major.minor.patch`), from the `VERSION` file
+/// (`build.rs`): what `zeek -N` and `zeek-zmq --version` print.
+pub const VERSION: &str = env!("PLUGIN_VERSION");
+
 pub use record::{FieldSpec, Kind, Slot};
 pub use writer::Writer;
