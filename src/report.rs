@@ -50,3 +50,25 @@ impl Report for Collected {
         self.push(Level::Info, msg);
     }
 }
+
+/// `n` and `noun`, plural unless `n` is 1: "1 record", "2 records",
+/// "0 records" (for every count a message gives).
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(0, "record"), "0 records");
+        assert_eq!(count(1, "record"), "1 record");
+        assert_eq!(count(2, "file"), "2 files");
+    }
+}

@@ -8,12 +8,14 @@ use crate::curve;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
 use crate::frames::Reach;
-use crate::options::{self, Options, OverflowPolicy};
+use crate::options::{self, Options};
 use crate::publisher::{PublishError, Publisher};
 use crate::record::{FieldSpec, Slot};
 use crate::report::Report;
 use std::fmt;
 use std::time::Instant;
+
+mod drops;
 
 /// Per-writer counters. Always `written == sent + dropped`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,8 +92,8 @@ pub struct Writer {
     stats: Stats,
     /// `stats` as of the last `take_counts`.
     counted: Stats,
-    /// Drops reported so far, and when the last report was.
-    drops_reported: u64,
+    /// `stats` as of the last drop report, and when it was.
+    drops_reported: Stats,
     last_drop_report: Option<Instant>,
     /// A failure kind already reported (each is reported once per writer).
     reported_encode_error: bool,
@@ -111,7 +113,7 @@ impl Writer {
             path: Vec::new(),
             stats: Stats::default(),
             counted: Stats::default(),
-            drops_reported: 0,
+            drops_reported: Stats::default(),
             last_drop_report: None,
             reported_encode_error: false,
             reported_send_error: false,
@@ -269,8 +271,7 @@ impl Writer {
         let State::Active(active) = &self.state else {
             return;
         };
-        let new = self.stats.dropped - self.drops_reported;
-        if new == 0 {
+        if self.stats.dropped == self.drops_reported.dropped {
             return;
         }
         let now = Instant::now();
@@ -280,21 +281,11 @@ impl Writer {
         if !due {
             return;
         }
-        let o = &active.opts;
-        let s = &self.stats;
-        let advice = match o.overflow {
-            OverflowPolicy::Drop => "; LogZeroMQ::overflow_policy = LogZeroMQ::BLOCK avoids this",
-            OverflowPolicy::Block => "",
-        };
+        let new = self.stats.since(&self.drops_reported);
         // A shared bound socket's high-water mark may not be this writer's.
-        let hwm = active.publisher.hwm(o.hwm);
-        report.warning(&format!(
-            "dropped {new} records since the last report ({} of {} in all): \
-             {} with no subscriber, {} with a subscriber {hwm} messages behind \
-             (LogZeroMQ::zmq_hwm = {hwm}{advice})",
-            s.dropped, s.written, s.dropped_no_subscriber, s.dropped_full,
-        ));
-        self.drops_reported = self.stats.dropped;
+        let hwm = active.publisher.hwm(active.opts.hwm);
+        report.warning(&drops::warning(&new, &self.stats, &active.opts, hwm));
+        self.drops_reported = self.stats;
         self.last_drop_report = Some(now);
     }
 
@@ -324,19 +315,7 @@ impl Writer {
         self.stats.dropped_unsent += unsent;
         let s = self.stats;
         if s.dropped > 0 {
-            report.info(&format!(
-                "published {} of {} records, dropped {} ({} with no subscriber, \
-                 {} with a slow subscriber, {} unsent when the linger time ran out, \
-                 {} unencodable, {} on socket errors)",
-                s.sent,
-                s.written,
-                s.dropped,
-                s.dropped_no_subscriber,
-                s.dropped_full,
-                s.dropped_unsent,
-                s.dropped_bad_record,
-                s.dropped_error
-            ));
+            report.info(&drops::totals(&s));
         }
     }
 

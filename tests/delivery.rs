@@ -113,6 +113,14 @@ fn drop_policy_counts_every_record_exactly() {
         s.dropped
     )));
     assert!(msgs[0].1.contains("LogZeroMQ::zmq_hwm = 10"));
+    // Behind, not absent: the advice is BLOCK's, and nothing about subscribers.
+    assert!(
+        msgs[0]
+            .1
+            .contains("LogZeroMQ::overflow_policy = LogZeroMQ::BLOCK makes Zeek wait for room"),
+        "{msgs:?}"
+    );
+    assert!(!msgs[0].1.contains("no subscriber"), "{msgs:?}");
     assert_eq!(msgs[1].0, Level::Info);
     assert!(
         msgs[1].1.contains(&format!(
@@ -282,7 +290,25 @@ fn no_subscriber_is_a_counted_drop() {
     w.heartbeat(&report);
     let msgs = report.take();
     assert_eq!(msgs.len(), 1, "{msgs:?}");
-    assert!(msgs[0].1.contains("5 with no subscriber"), "{msgs:?}");
+    assert!(
+        msgs[0].1.starts_with(&format!(
+            "dropped 5 records since the last report (5 of 5 records so far): 5 with no \
+             subscriber of this path at tcp://127.0.0.1:{port} (is a subscriber bound to it?"
+        )),
+        "{msgs:?}"
+    );
+    // Absent, not behind: the advice is about subscribers, and says that
+    // BLOCK does not help.
+    assert!(
+        msgs[0]
+            .1
+            .contains("LogZeroMQ::wait_for_subscribers, now 0.0 secs")
+            && msgs[0]
+                .1
+                .ends_with("LogZeroMQ::BLOCK does not wait for subscribers)"),
+        "{msgs:?}"
+    );
+    assert!(!msgs[0].1.contains("zmq_hwm"), "{msgs:?}");
     w.finish(&report);
 }
 
