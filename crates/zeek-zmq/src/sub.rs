@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use zeek_zeromq_writer::curve::{self, ZapHandler};
 use zeek_zeromq_writer::encoder::push_json_escaped;
 use zeek_zeromq_writer::endpoint;
+use zeek_zeromq_writer::report::count;
 
 #[derive(Args, Debug)]
 pub struct SubArgs {
@@ -148,7 +149,7 @@ impl Receiver {
         let shown = String::from_utf8_lossy(&first[..first.len().min(60)]).into_owned();
         self.malformed(
             Malformed::Frames,
-            format!("{frames} frame(s), frame 1 {shown:?}"),
+            format!("{}, frame 1 {shown:?}", count(frames as u64, "frame")),
         );
     }
 

@@ -372,7 +372,10 @@ fn sub_rotates_by_interval_and_replay_keeps_its_rate() {
 /// The per-path counts of all periodic stats lines, summed.
 fn stats_counts(stderr: &[String]) -> Vec<(String, u64)> {
     let mut counts: Vec<(String, u64)> = Vec::new();
-    for l in stderr.iter().filter(|l| l.contains(" records in all")) {
+    for l in stderr
+        .iter()
+        .filter(|l| l.contains(" records in all") || l.contains(" record in all"))
+    {
         let Some((_, rest)) = l.split_once(" (") else {
             continue;
         };
@@ -461,13 +464,16 @@ fn malformed_messages_are_counted_not_fatal() {
     fin.assert_success();
     assert_eq!(fin.stdout, [r#"{"ok":1}"#]);
     let err = fin.stderr_text();
-    assert!(err.contains("malformed message: 1 frame(s)"), "{err}");
-    assert!(err.contains("malformed message: 3 frame(s)"), "{err}");
+    assert!(err.contains("malformed message: 1 frame, frame 1"), "{err}");
+    assert!(
+        err.contains("malformed message: 3 frames, frame 1"),
+        "{err}"
+    );
     assert!(
         fin.stderr
             .last()
             .unwrap()
-            .ends_with(": 1 records (conn 1); 6 malformed (2 not two frames, 4 not a JSON object)"),
+            .ends_with(": 1 record (conn 1); 6 malformed (2 not two frames, 4 not a JSON object)"),
         "{err}"
     );
 
@@ -486,7 +492,7 @@ fn malformed_messages_are_counted_not_fatal() {
     fin.assert_success();
     assert!(
         fin.stderr_text()
-            .contains("1 records (ok 1); 3 malformed (3 unusable path)"),
+            .contains("1 record (ok 1); 3 malformed (3 unusable path)"),
         "{}",
         fin.stderr_text()
     );

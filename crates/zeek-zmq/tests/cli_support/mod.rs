@@ -153,8 +153,11 @@ impl Proc {
             .all()
             .iter()
             .filter_map(|l| {
-                let (before, _) = l.split_once(" records in all")?;
-                before.rsplit(' ').next()?.parse().ok()
+                let (before, _) = l.split_once(" in all")?;
+                let n = before
+                    .strip_suffix(" records")
+                    .or_else(|| before.strip_suffix(" record"))?;
+                n.rsplit(' ').next()?.parse().ok()
             })
             .max()
             .unwrap_or(0)
