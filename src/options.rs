@@ -3,9 +3,12 @@
 //!
 //! A value that does not parse is reported with a warning that names the
 //! option and the value used instead (the script-level value or, for a bad
-//! script value, the default); an unknown `$config` key is reported and
-//! ignored. Nothing here fails a writer: the endpoint is validated separately
-//! (see [`crate::endpoint`]).
+//! script value, the default). An unknown `$config` key (a typo, most
+//! likely) fails the writer ([`check_config_keys`]): what the key meant to
+//! set is unknown, and a filter publishing without it, e.g. to the
+//! script-level endpoint, or without the CURVE key it was given, puts
+//! records where the operator does not expect them. The endpoint is
+//! validated separately (see [`crate::endpoint`]).
 
 use crate::channel::SocketOptions;
 use crate::encoder::{JsonOptions, TimestampFormat};
@@ -381,26 +384,95 @@ pub fn resolve(script: &[(String, String)], config: &[(String, String)]) -> (Opt
             None => warnings.push(format!("unknown script option LogZeroMQ::{name} ignored")),
         }
     }
+    // Unknown keys are check_config_keys' to report.
     for (key, value) in config {
-        match DEFS.iter().find(|d| d.config.contains(&key.as_str())) {
-            Some(def) => {
-                if !(def.set)(&mut opts, value) {
-                    warnings.push(format!(
-                        "$config[\"{key}\"] = \"{value}\" is not {}; using LogZeroMQ::{}",
-                        def.expected, def.script
-                    ));
-                }
-            }
-            None => {
-                let known: Vec<&str> = DEFS.iter().map(|d| d.config[0]).collect();
-                warnings.push(format!(
-                    "unknown $config key \"{key}\" ignored (known keys: {})",
-                    known.join(", ")
-                ));
-            }
+        let Some(def) = DEFS.iter().find(|d| d.config.contains(&key.as_str())) else {
+            continue;
+        };
+        if !(def.set)(&mut opts, value) {
+            warnings.push(format!(
+                "$config[\"{key}\"] = \"{value}\" is not {}; using LogZeroMQ::{}",
+                def.expected, def.script
+            ));
         }
     }
     (opts, warnings)
+}
+
+/// `Err` with the message for the writer's error if `config` has a key no
+/// option takes: each unknown key with the known one closest to it (by
+/// edit distance) if one is close, and where the records would go without
+/// the key (`opts`, as resolved).
+pub fn check_config_keys(config: &[(String, String)], opts: &Options) -> Result<(), String> {
+    let unknown: Vec<&str> = config
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !DEFS.iter().any(|d| d.config.contains(k)))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let described: Vec<String> = unknown
+        .iter()
+        .map(|k| match closest_config_key(k) {
+            Some(known) => format!("\"{k}\" (did you mean \"{known}\"?)"),
+            None => format!("\"{k}\""),
+        })
+        .collect();
+    let mut text = format!(
+        "unknown $config key{} {}",
+        if unknown.len() == 1 { "" } else { "s" },
+        described.join(", ")
+    );
+    if unknown.iter().any(|k| closest_config_key(k).is_none()) {
+        let known: Vec<&str> = DEFS.iter().map(|d| d.config[0]).collect();
+        text.push_str(&format!(" (known keys: {})", known.join(", ")));
+    }
+    let source = if config.iter().any(|(k, _)| k == "endpoint") {
+        "$config[\"endpoint\"]"
+    } else {
+        "LogZeroMQ::endpoint"
+    };
+    let without = if opts.endpoint.is_empty() {
+        format!("without the key it would have no endpoint ({source} is empty)")
+    } else {
+        format!(
+            "without the key it would go to {} ({source})",
+            opts.endpoint
+        )
+    };
+    Err(format!("{text}: not publishing this log; {without}"))
+}
+
+/// The known `$config` key most like `key` (ignoring case), if one is
+/// close enough to be what was meant: at most 2 edits away, or a quarter
+/// of a long key's length.
+fn closest_config_key(key: &str) -> Option<&'static str> {
+    let key = key.to_ascii_lowercase();
+    let limit = 2.max(key.len() / 4);
+    DEFS.iter()
+        .flat_map(|d| d.config.iter().copied())
+        .map(|known| (edit_distance(&key, known), known))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance: the fewest single-character insertions,
+/// deletions and substitutions that turn `a` into `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -447,11 +519,65 @@ mod tests {
         );
         assert_eq!(o.json.timestamps, TimestampFormat::Epoch);
         assert_eq!(o.linger_ms, 100);
-        assert_eq!(w.len(), 3, "{w:?}");
+        // The unknown key is check_config_keys' to report.
+        assert_eq!(w.len(), 2, "{w:?}");
         assert!(
             w[0].contains("JSON::TS_WHATEVER") && w[0].contains("using LogZeroMQ::json_timestamps")
         );
-        assert!(w[2].contains("unknown $config key \"colour\""));
+    }
+
+    #[test]
+    fn an_unknown_key_names_the_closest_known_one_and_the_endpoint_in_use() {
+        let script = kv(&[("endpoint", "tcp://a:1")]);
+        let config = kv(&[("endpont", "tcp://b:2")]);
+        let (o, _) = resolve(&script, &config);
+        assert_eq!(
+            check_config_keys(&config, &o).unwrap_err(),
+            "unknown $config key \"endpont\" (did you mean \"endpoint\"?): not publishing \
+             this log; without the key it would go to tcp://a:1 (LogZeroMQ::endpoint)"
+        );
+        // The endpoint of the filter's own $config, and a key like none.
+        let config = kv(&[
+            ("endpoint", "tcp://b:2"),
+            ("Curve_Secret_Key_Fil", "x"),
+            ("colour", "red"),
+        ]);
+        let (o, _) = resolve(&script, &config);
+        let e = check_config_keys(&config, &o).unwrap_err();
+        assert!(
+            e.starts_with(
+                "unknown $config keys \"Curve_Secret_Key_Fil\" (did you mean \
+                 \"curve_secret_key_file\"?), \"colour\" (known keys: endpoint, hwm, "
+            ),
+            "{e}"
+        );
+        assert!(
+            e.ends_with(
+                ": not publishing this log; without the key it would go to tcp://b:2 \
+                 ($config[\"endpoint\"])"
+            ),
+            "{e}"
+        );
+        let (o, _) = resolve(&[], &kv(&[("bnd", "T")]));
+        assert!(check_config_keys(&kv(&[("bnd", "T")]), &o)
+            .unwrap_err()
+            .contains(
+                "(did you mean \"bind\"?): not publishing this log; without the key it \
+                       would have no endpoint (LogZeroMQ::endpoint is empty)"
+            ));
+        assert_eq!(
+            check_config_keys(&kv(&[("zmq_hwm", "5"), ("hwm", "6")]), &o),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("endpont", "endpoint"), 1);
+        assert_eq!(edit_distance("", "bind"), 4);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(closest_config_key("lingr"), Some("linger"));
+        assert_eq!(closest_config_key("colour"), None);
     }
 
     #[test]

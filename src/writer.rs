@@ -155,7 +155,9 @@ impl Writer {
         if self.unsigned_millis && opts.json.timestamps == TimestampFormat::Millis {
             opts.json.timestamps = TimestampFormat::MillisUnsigned;
         }
-        self.state = match Self::open(&opts, path) {
+        let opened =
+            options::check_config_keys(&config, &opts).and_then(|()| Self::open(&opts, path));
+        self.state = match opened {
             Ok((publisher, warning)) => {
                 if let Some(w) = warning {
                     report.warning(&w);

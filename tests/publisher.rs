@@ -278,19 +278,52 @@ fn bad_options_warn_and_fall_back() {
         &report,
         "conn",
         &sub.endpoint,
-        &[("json_timestamps", "JSON::TS_WHATEVER"), ("colour", "red")],
+        &[("json_timestamps", "JSON::TS_WHATEVER")],
     );
     assert!(w.is_active());
     let msgs = report.take();
-    assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(msgs.iter().all(|(l, _)| *l == Level::Warning));
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(msgs[0].0, Level::Warning);
     assert!(msgs[0].1.contains("JSON::TS_WHATEVER"));
-    assert!(msgs[1].1.contains("colour"));
     write(&mut w, &report, &record(7, b"x"));
     // Fell back to the default: epoch timestamps.
     assert_eq!(
         String::from_utf8_lossy(&sub.recv()[1]),
         expected_json(7, "x")
+    );
+    w.finish(&report);
+}
+
+#[test]
+fn an_unknown_config_key_stops_the_writer() {
+    // The script-level endpoint has a subscriber; the filter's misspelt
+    // "endpoint" would have sent its records there.
+    let sub = Subscriber::bind("tcp://127.0.0.1:*");
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &sub.endpoint,
+        &[("endpont", "tcp://127.0.0.1:1")],
+    );
+    assert!(!w.is_active());
+    let msgs = report.take();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(msgs[0].0, Level::Error);
+    assert_eq!(
+        msgs[0].1,
+        format!(
+            "unknown $config key \"endpont\" (did you mean \"endpoint\"?): not publishing \
+             this log; without the key it would go to {} (LogZeroMQ::endpoint)",
+            sub.endpoint
+        )
+    );
+    write(&mut w, &report, &record(7, b"x"));
+    let s = w.stats();
+    assert_eq!((s.written, s.sent, s.dropped), (1, 0, 1), "{s:?}");
+    assert!(
+        sub.nothing_more_within(300),
+        "a record reached the subscriber"
     );
     w.finish(&report);
 }
