@@ -585,7 +585,8 @@ fn keygen_keys_work_with_the_plugin_options_sub_and_replay() {
         fin.stderr_text()
     );
     wait_until(10, "3 records", || sub.stdout.count() == 3);
-    // A client with another key, and one without CURVE, reach nobody.
+    // A client with another key, and one without CURVE, reach nobody: the
+    // replay fails, saying so.
     for extra in [
         vec![
             "--curve-server-key",
@@ -595,11 +596,23 @@ fn keygen_keys_work_with_the_plugin_options_sub_and_replay() {
         ],
         vec![],
     ] {
-        let mut args = vec!["--wait-for-subscribers", "500ms"];
+        let mut args = vec![
+            "replay",
+            "-e",
+            &ep,
+            "--quiet",
+            "--wait-for-subscribers",
+            "500ms",
+        ];
         args.extend(extra);
-        let fin = replay(&ep, &args, &[&records]);
+        args.push(s(&records));
+        let fin = run(&args, 60);
+        assert_eq!(fin.status.code(), Some(1), "{}", fin.stderr_text());
         assert!(
-            fin.stderr_text().contains("0 sent, 3 dropped"),
+            fin.stderr_text().contains("0 sent, 3 dropped")
+                && fin.stderr.last().unwrap().starts_with(
+                    "zeek-zmq replay: nothing was delivered: no subscriber of any path at "
+                ),
             "{}",
             fin.stderr_text()
         );
@@ -647,7 +660,7 @@ fn replay_options_and_inputs() {
     assert!(err.contains(&format!("{}:2: ", bad.display())), "{err}");
     assert!(err.contains(&format!("{}:4: ", bad.display())), "{err}");
     assert!(
-        err.contains("3 sent, 0 dropped; 2 malformed line(s) skipped"),
+        err.contains("3 sent, 0 dropped; 2 malformed lines skipped"),
         "{err}"
     );
 
@@ -717,6 +730,66 @@ fn replay_options_and_inputs() {
         fin.stderr_text()
     );
     wait_until(10, "5 records", || sub.stdout.count() == 5);
+    sub.terminate().assert_success();
+}
+
+#[test]
+fn replay_waits_once_for_all_paths_and_fails_when_nothing_is_delivered() {
+    let tmp = TempDir::new("nobody");
+    let ep = tmp.ipc("nobody");
+    let files: Vec<PathBuf> = ["conn", "dns", "http"]
+        .iter()
+        .map(|p| numbered_records(&tmp, p, 2))
+        .collect();
+    let mut args = vec![
+        "replay",
+        "-e",
+        &ep,
+        "--quiet",
+        "--wait-for-subscribers",
+        "1s",
+    ];
+    args.extend(files.iter().map(|f| s(f)));
+    let start = Instant::now();
+    let fin = run(&args, 60);
+    let took = start.elapsed().as_secs_f64();
+    // One wait for the three paths, not one each.
+    assert!((1.0..2.5).contains(&took), "took {took} s");
+    assert_eq!(fin.status.code(), Some(1), "{}", fin.stderr_text());
+    let err = fin.stderr_text();
+    assert!(
+        err.contains("no subscriber of \"conn\" after 1.0 s; publishing anyway")
+            && err.contains("no subscriber of \"dns\" either")
+            && err.contains("no subscriber of \"http\" either"),
+        "{err}"
+    );
+    assert!(
+        err.contains(": 6 records from 3 files in ") && err.contains(": 0 sent, 6 dropped"),
+        "{err}"
+    );
+    assert_eq!(
+        fin.stderr.last().unwrap(),
+        &format!(
+            "zeek-zmq replay: nothing was delivered: no subscriber of any path at {ep}: is a \
+             subscriber bound to it (this end connects to it), subscribed to these paths, with \
+             the same CURVE keys? --wait-for-subscribers waits for one"
+        )
+    );
+
+    // One record, delivered: success, and "1 record".
+    let sub = Proc::sub(&["-e", &ep]);
+    let one = numbered_records(&tmp, "one", 1);
+    let fin = replay(&ep, &[], &[&one]);
+    assert!(
+        fin.stderr_text().contains(": 1 record from 1 file in ")
+            && fin
+                .stderr_text()
+                .contains(": 1 sent, 0 dropped; 0 malformed lines skipped"),
+        "{}",
+        fin.stderr_text()
+    );
+    sub.stdout
+        .wait_for(10, "the record", |l| l.contains("\"seq\":0"));
     sub.terminate().assert_success();
 }
 
