@@ -11,9 +11,10 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
-use zeek_zeromq_writer::curve::{self, ZapHandler};
+use zeek_zeromq_writer::curve::{self, Security, ZapHandler};
 use zeek_zeromq_writer::encoder::push_json_escaped;
 use zeek_zeromq_writer::endpoint;
+use zeek_zeromq_writer::monitor::{HandshakeMonitor, Role};
 use zeek_zeromq_writer::report::count;
 
 #[derive(Args, Debug)]
@@ -227,11 +228,28 @@ fn recv_retrying(sock: &zmq::Socket, msg: &mut zmq::Message) -> zmq::Result<()> 
 /// `LogZeroMQ::drop_report_interval`.
 const REPEAT_EVERY: Duration = Duration::from_secs(60);
 
+/// What is said about publishers: the CURVE clients the ZAP handler
+/// rejected, and the publishers whose handshake failed.
+struct PeerReports {
+    zap: Option<ZapHandler>,
+    monitor: HandshakeMonitor,
+}
+
+impl PeerReports {
+    fn take(&mut self) -> Vec<String> {
+        let zap = self.zap.as_ref();
+        let rejected = zap.map_or_else(Vec::new, |z| z.take_reports("publisher"));
+        let mut lines: Vec<String> = rejected.into_iter().map(|(_, m)| m).collect();
+        lines.extend(self.monitor.take_reports(Instant::now()));
+        lines
+    }
+}
+
 fn open_socket(
     args: &SubArgs,
     ctx: &zmq::Context,
     endpoint: &str,
-) -> Result<(zmq::Socket, Option<ZapHandler>), String> {
+) -> Result<(zmq::Socket, PeerReports), String> {
     let bind = !args.connect;
     let security = args.curve.security(bind)?;
     let zap = ZapHandler::for_security(ctx, &security, REPEAT_EVERY)?;
@@ -243,6 +261,13 @@ fn open_socket(
         .and_then(|_| sock.set_ipv6(true))
         .map_err(|e| format!("cannot set socket options: {e}"))?;
     curve::apply(&mut sock, &security)?;
+    let role = Role {
+        peer: "publisher",
+        curve: security != Security::Plain,
+        bind,
+        zap_reports_refusals: zap.is_some(),
+    };
+    let monitor = HandshakeMonitor::start(ctx, &sock, role, REPEAT_EVERY)?;
     if args.paths.is_empty() {
         sock.set_subscribe(b"")
     } else {
@@ -263,7 +288,7 @@ fn open_socket(
     } else {
         eprintln!("zeek-zmq sub: connecting to {endpoint}");
     }
-    Ok((sock, zap))
+    Ok((sock, PeerReports { zap, monitor }))
 }
 
 pub fn run(args: SubArgs) -> ExitCode {
@@ -300,7 +325,7 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
     };
     signals::install();
     let ctx = zmq::Context::new();
-    let (sock, zap) = open_socket(&args, &ctx, &endpoint)?;
+    let (sock, mut peers) = open_socket(&args, &ctx, &endpoint)?;
     let start = Instant::now();
     let mut rx = Receiver {
         exact: (!args.prefix && !args.paths.is_empty())
@@ -310,7 +335,7 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
         stats: Stats::new(start),
         line: Vec::new(),
     };
-    let result = receive(&sock, &mut rx, args.stats, zap.as_ref());
+    let result = receive(&sock, &mut rx, args.stats, &mut peers);
     // Shut down: flush every file, wait for gzip, report.
     let closed = match rx.output {
         Output::Stdout(mut out) => out.flush(),
@@ -318,7 +343,7 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
     };
     eprintln!("{}", rx.stats.final_line(Instant::now()));
     drop(sock);
-    drop(zap);
+    drop(peers);
     result?;
     match closed {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("cannot write: {e}")),
@@ -327,12 +352,13 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
 }
 
 /// The receive loop, until a signal (or stdout is closed). Between
-/// batches of messages: rotation, rejected CURVE clients, `--stats`.
+/// batches of messages: rotation, publishers rejected or not understood,
+/// `--stats`.
 fn receive(
     sock: &zmq::Socket,
     rx: &mut Receiver,
     stats_every: Option<Duration>,
-    zap: Option<&ZapHandler>,
+    peers: &mut PeerReports,
 ) -> Result<(), String> {
     let mut next_stats = stats_every.map(|d| Instant::now() + d);
     let mut message = (zmq::Message::new(), zmq::Message::new());
@@ -349,7 +375,7 @@ fn receive(
             dir.tick(SystemTime::now())
                 .map_err(|e| format!("cannot rotate: {e}"))?;
         }
-        for (_, m) in zap.map_or_else(Vec::new, |z| z.take_reports("publisher")) {
+        for m in peers.take() {
             eprintln!("zeek-zmq sub: {m}");
         }
         if let (Some(t), Some(every)) = (next_stats, stats_every) {

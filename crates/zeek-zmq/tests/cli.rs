@@ -645,6 +645,106 @@ fn keygen_keys_work_with_the_plugin_options_sub_and_replay() {
     sub.terminate().assert_success();
 }
 
+/// `replay` of `records` to `ep` with `extra` flags, nobody taking them:
+/// it fails, saying nothing was delivered.
+fn replay_delivering_nothing(ep: &str, extra: &[&str], records: &Path) {
+    let mut args = vec![
+        "replay",
+        "-e",
+        ep,
+        "--quiet",
+        "--wait-for-subscribers",
+        "500ms",
+    ];
+    args.extend_from_slice(extra);
+    args.push(s(records));
+    let fin = run(&args, 60);
+    assert_eq!(fin.status.code(), Some(1), "{}", fin.stderr_text());
+    assert!(
+        fin.stderr.last().unwrap().starts_with(&format!(
+            "zeek-zmq replay: nothing was delivered: no subscriber of any path at {ep}: "
+        )),
+        "{}",
+        fin.stderr_text()
+    );
+}
+
+#[test]
+fn sub_says_which_publishers_it_cannot_talk_to() {
+    let tmp = TempDir::new("mismatch");
+    for k in ["server", "other"] {
+        run(&["keygen", s(&tmp.join(k))], 10).assert_success();
+    }
+    let (key, other_pub) = (tmp.join("server.key"), tmp.join("other.pub"));
+    let records = numbered_records(&tmp, "conn", 3);
+    // The line about a publisher at (or connecting to) `who`, with
+    // everything `why` lists. Of two ends that find they do not both use
+    // CURVE, libzmq tells one, and the other may only see the connection
+    // closed: either line must say which end uses CURVE.
+    let said = |sub: &Proc, who: &str, why: &[&str]| {
+        let prefix = format!("zeek-zmq sub: cannot talk to {who}: ");
+        sub.stderr
+            .wait_for(10, &format!("{prefix}... {why:?}"), |l| {
+                l.starts_with(&prefix) && why.iter().all(|w| l.contains(w))
+            })
+    };
+
+    // A CURVE sub (server, any client key): a plain-text publisher, then a
+    // CURVE one given another server key.
+    let ep = tmp.ipc("curve");
+    let publisher = format!("a publisher connecting to {ep}");
+    let sub = Proc::sub(&["-e", &ep, "--curve-secret-key-file", s(&key)]);
+    replay_delivering_nothing(&ep, &[], &records);
+    said(
+        &sub,
+        &publisher,
+        &["it does not use CURVE", ", and this end does"],
+    );
+    replay_delivering_nothing(&ep, &["--curve-server-key", s(&other_pub)], &records);
+    said(
+        &sub,
+        &publisher,
+        &[
+            "the CURVE keys do not match: the publisher was given another server key than this \
+           end's public key",
+        ],
+    );
+    let fin = sub.terminate();
+    fin.assert_success();
+    assert!(fin.stdout.is_empty(), "{:?}", fin.stdout);
+
+    // A plain-text sub: a CURVE publisher.
+    let ep = tmp.ipc("plain");
+    let sub = Proc::sub(&["-e", &ep]);
+    replay_delivering_nothing(&ep, &["--curve-server-key", s(&other_pub)], &records);
+    said(
+        &sub,
+        &format!("a publisher connecting to {ep}"),
+        &[
+            "it uses CURVE (or another security mechanism)",
+            ", and this end does not",
+        ],
+    );
+    let fin = sub.terminate();
+    fin.assert_success();
+    assert!(fin.stdout.is_empty(), "{:?}", fin.stdout);
+
+    // sub --connect, a CURVE client, to a plain-text publisher.
+    let ep = tmp.ipc("bound");
+    let ctx = zmq::Context::new();
+    let plain = ctx.socket(zmq::XPUB).unwrap();
+    plain.set_linger(0).unwrap();
+    plain.bind(&ep).unwrap();
+    let other_public = keys::to_z85(&keys::read_public_keys_file(&other_pub).unwrap()[0]);
+    let sub = Proc::sub(&["-e", &ep, "--connect", "--curve-server-key", &other_public]);
+    said(
+        &sub,
+        &format!("the publisher at {ep}"),
+        &["it does not use CURVE"],
+    );
+    sub.terminate().assert_success();
+}
+
 #[test]
 fn replay_options_and_inputs() {
     let tmp = TempDir::new("replay");
