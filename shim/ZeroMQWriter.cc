@@ -208,7 +208,9 @@ inline const zeek::threading::Value::set_t* FillSlot(Slot& s, const zeek::thread
 } // namespace
 
 ZeroMQ::ZeroMQ(zeek::logging::WriterFrontend* frontend)
-    : zeek::logging::WriterBackend(frontend), writer_(new_writer(ReadScriptOptions(), ZEEK_VERSION_NUMBER)) {
+    : zeek::logging::WriterBackend(frontend),
+      writer_(new_writer(ReadScriptOptions(), ZEEK_VERSION_NUMBER)),
+      stop_(writer_->stop_signal()) {
     if ( ! zeek::telemetry_mgr )
         return;
 
@@ -308,6 +310,23 @@ bool ZeroMQ::DoHeartbeat(double /*network_time*/, double /*current_time*/) {
     writer_->heartbeat(*this);
     UpdateCounters();
     return true;
+}
+
+// Zeek's SignalStop (the logging manager's Terminate, or a removed stream
+// or filter, through WriterFrontend::Stop) calls this once, before
+// MsgThread's queues DoFinish behind the records already queued: the writer
+// may be blocked in DoWrite now, waiting for a subscriber, and must not hold
+// Zeek's WaitForStop (which waits for DoFinish) longer than zmq_linger.
+void ZeroMQ::OnSignalStop() {
+    stop_->raise();
+    WriterBackend::OnSignalStop();
+}
+
+// Zeek's Kill (a SIGTERM or SIGINT while Zeek waits for its threads): the
+// thread is to leave its loop at once; Zeek then runs no DoFinish.
+void ZeroMQ::OnKill() {
+    stop_->kill();
+    WriterBackend::OnKill();
 }
 
 } // namespace zeromq_writer

@@ -23,6 +23,9 @@
 //! And a wait that ran out (`block_timeout`) is not repeated for every
 //! following record: until a record can be queued for everyone again, they
 //! go out at once to whoever has room.
+//!
+//! Waits also end when the caller's `give_up()` says so: the writer's, once
+//! Zeek stopped it and `zmq_linger` passed (see [`crate::stop`]).
 
 use crate::channel::{Channel, Sent, SocketOptions};
 use crate::curve::{self, Security, ZapHandler};
@@ -202,6 +205,17 @@ impl Publisher {
         security: Security,
         path: &[u8],
     ) -> Result<(Publisher, Option<String>), String> {
+        Publisher::open_until(opts, security, path, &|| false)
+    }
+
+    /// [`Publisher::open`], where waiting for a subscriber also ends when
+    /// `give_up()` says so.
+    pub fn open_until(
+        opts: &Options,
+        security: Security,
+        path: &[u8],
+        give_up: &dyn Fn() -> bool,
+    ) -> Result<(Publisher, Option<String>), String> {
         let mut linger_ms = opts.linger_ms;
         let (target, warning) = if opts.bind {
             let (bound, warning) = shared_bound(opts, security)?;
@@ -225,7 +239,7 @@ impl Publisher {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
         }
         if !opts.wait_for_subscribers.is_zero() {
-            publisher.wait_for_subscriber(path, opts.wait_for_subscribers);
+            publisher.wait_for_subscriber_until(path, opts.wait_for_subscribers, give_up);
         }
         Ok((publisher, warning))
     }
@@ -248,8 +262,19 @@ impl Publisher {
 
     /// Waits until a subscriber of `path` is there or `timeout` passed.
     pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration) -> bool {
+        self.wait_for_subscriber_until(path, timeout, &|| false)
+    }
+
+    /// [`Publisher::wait_for_subscriber`], ending early when `give_up()`
+    /// says so.
+    pub fn wait_for_subscriber_until(
+        &mut self,
+        path: &[u8],
+        timeout: Duration,
+        give_up: &dyn Fn() -> bool,
+    ) -> bool {
         match &mut self.target {
-            Target::Connected(c) => c.wait_for_subscriber(path, timeout, true),
+            Target::Connected(c) => c.wait_for_subscriber(path, timeout, true, give_up),
             Target::Bound(b) => {
                 // Short turns, so that other writers can use the socket.
                 let deadline = Instant::now().checked_add(timeout);
@@ -261,10 +286,11 @@ impl Publisher {
                         path,
                         left.min(Duration::from_millis(20)),
                         false,
+                        give_up,
                     ) {
                         return true;
                     }
-                    if left.is_zero() {
+                    if left.is_zero() || give_up() {
                         return false;
                     }
                 }
@@ -347,7 +373,6 @@ impl Publisher {
         if self.policy == OverflowPolicy::Block && !self.stalled {
             match self.wait_for_room(path, frame, &give_up)? {
                 Some(sent) => return Ok(sent),
-                None if give_up() => return Ok(Sent::Full),
                 None => self.stalled = true,
             }
         }
@@ -400,11 +425,18 @@ impl Publisher {
     /// counted here may still arrive. A bind-mode subscriber that
     /// disconnects during the wait gives its queue back too: libzmq does
     /// not say that it discarded those, so they stay counted as sent.
-    pub fn close(mut self) -> Unsent {
+    pub fn close(self) -> Unsent {
+        self.close_until(&|| false)
+    }
+
+    /// [`Publisher::close`], where the wait also ends when `give_up()`
+    /// says so (the writer's: `zmq_linger` after Zeek stopped it, so that
+    /// waiting in `DoWrite` and here together take no longer).
+    pub fn close_until(mut self, give_up: &dyn Fn() -> bool) -> Unsent {
         let deadline = self.linger.and_then(|l| Instant::now().checked_add(l));
         let mut pause = Duration::from_micros(100);
         let held = |p: &Publisher| p.in_flight(Reach::All) + p.in_flight(Reach::Some);
-        while held(&self) > 0 && deadline.is_none_or(|d| Instant::now() < d) {
+        while held(&self) > 0 && deadline.is_none_or(|d| Instant::now() < d) && !give_up() {
             // The socket must process its commands: a subscriber that went
             // away gives its queued messages back only once the socket has
             // taken note (libzmq ends a pipe with commands both ends handle).

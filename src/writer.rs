@@ -12,8 +12,9 @@ use crate::options::{self, Options, OverflowPolicy};
 use crate::publisher::{PublishError, Publisher};
 use crate::record::{FieldSpec, Slot};
 use crate::report::Report;
+use crate::stop::StopSignal;
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Per-writer counters. Always `written == sent + dropped`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub struct Stats {
     /// writer finished, delivered).
     pub sent: u64,
     /// Records not published, for whatever reason (the sum of the next
-    /// four, plus those of an inactive writer).
+    /// six, plus those of an inactive writer).
     pub dropped: u64,
     /// ... because a subscriber was `zmq_hwm` messages behind (in bind
     /// mode, the other subscribers got them).
@@ -38,6 +39,10 @@ pub struct Stats {
     /// ... because libzmq still held them, queued for a subscriber, when
     /// the linger time ran out at `finish`.
     pub dropped_unsent: u64,
+    /// ... because Zeek had stopped the writer and `zmq_linger` had passed
+    /// since: with `Block`, a record that found a subscriber without room
+    /// no longer waits for it.
+    pub dropped_shutdown: u64,
     /// JSON bytes queued (frame 2 only).
     pub bytes: u64,
 }
@@ -54,6 +59,7 @@ impl Stats {
             dropped_bad_record: self.dropped_bad_record - earlier.dropped_bad_record,
             dropped_error: self.dropped_error - earlier.dropped_error,
             dropped_unsent: self.dropped_unsent - earlier.dropped_unsent,
+            dropped_shutdown: self.dropped_shutdown - earlier.dropped_shutdown,
             bytes: self.bytes - earlier.bytes,
         }
     }
@@ -83,6 +89,8 @@ enum Failure {
 
 pub struct Writer {
     script_options: Vec<(String, String)>,
+    /// Raised by Zeek's main thread when Zeek stops the writer.
+    stop: StopSignal,
     /// Zeek before 8.0 wrote `JSON::TS_MILLIS` as an unsigned number.
     unsigned_millis: bool,
     state: State,
@@ -106,6 +114,7 @@ impl Writer {
     pub fn new(script_options: Vec<(String, String)>) -> Writer {
         Writer {
             script_options,
+            stop: StopSignal::default(),
             unsigned_millis: false,
             state: State::Created,
             path: Vec::new(),
@@ -131,6 +140,20 @@ impl Writer {
         self.stats
     }
 
+    /// The signal Zeek's main thread raises when it stops this writer
+    /// (see [`crate::stop`]). Call it before the writer thread starts.
+    pub fn stop_signal(&self) -> StopSignal {
+        self.stop.clone()
+    }
+
+    /// How long the writer may still wait once Zeek stopped it: its
+    /// `zmq_linger` (`None`: -1, no limit).
+    fn grace(opts: &Options) -> Option<Duration> {
+        u64::try_from(opts.linger_ms)
+            .ok()
+            .map(Duration::from_millis)
+    }
+
     /// True when init succeeded and the writer publishes.
     pub fn is_active(&self) -> bool {
         matches!(self.state, State::Active(_))
@@ -153,7 +176,10 @@ impl Writer {
         if self.unsigned_millis && opts.json.timestamps == TimestampFormat::Millis {
             opts.json.timestamps = TimestampFormat::MillisUnsigned;
         }
-        self.state = match Self::open(&opts, path) {
+        let stop = &self.stop;
+        let grace = Self::grace(&opts);
+        let give_up = || stop.past_deadline(grace);
+        self.state = match Self::open(&opts, path, &give_up) {
             Ok((publisher, warning)) => {
                 if let Some(w) = warning {
                     report.warning(&w);
@@ -171,7 +197,11 @@ impl Writer {
         };
     }
 
-    fn open(opts: &Options, path: &[u8]) -> Result<(Publisher, Option<String>), String> {
+    fn open(
+        opts: &Options,
+        path: &[u8],
+        give_up: &dyn Fn() -> bool,
+    ) -> Result<(Publisher, Option<String>), String> {
         if opts.endpoint.is_empty() {
             return Err("no endpoint: set LogZeroMQ::endpoint or the filter's \
                         $config[\"endpoint\"]; not publishing this log"
@@ -185,7 +215,7 @@ impl Writer {
         })?;
         let security = curve::resolve(&opts.curve, opts.bind)
             .map_err(|why| format!("{why}; not publishing this log"))?;
-        Publisher::open(opts, security, path)
+        Publisher::open_until(opts, security, path, give_up)
             .map_err(|why| format!("{why}; not publishing this log"))
     }
 
@@ -202,19 +232,29 @@ impl Writer {
             return;
         };
         let Active {
-            encoder, publisher, ..
+            encoder,
+            publisher,
+            opts,
         } = &mut **active;
         let mut json_len = 0;
         #[cfg(test)]
         let panic_now = std::mem::take(&mut self.panic_in_next_encode);
-        let published = publisher.publish(&self.path, |json| {
+        let stop = &self.stop;
+        let grace = Self::grace(opts);
+        let give_up = || stop.past_deadline(grace);
+        let fill = |json: &mut Vec<u8>| {
             #[cfg(test)]
             assert!(!panic_now, "a panic while encoding");
             // SAFETY: the caller promises readable string slots (above).
             let encoded = unsafe { encoder.encode(slots, json) };
             json_len = json.len();
             encoded
-        });
+        };
+        let published = publisher.publish_until(&self.path, fill, give_up);
+        // With Block, a record not queued for every subscriber once Zeek had
+        // stopped the writer and its linger time had passed did not wait
+        // for room: dropped at shutdown.
+        let at_shutdown = || opts.overflow == OverflowPolicy::Block && give_up();
         // Every record not queued is dropped, and counted by why.
         if !matches!(published, Ok(Sent::Queued)) {
             self.stats.dropped += 1;
@@ -225,9 +265,13 @@ impl Writer {
                 self.stats.bytes += json_len as u64;
             }
             Ok(Sent::PartlyQueued) => {
-                self.stats.dropped_full += 1;
+                match at_shutdown() {
+                    true => self.stats.dropped_shutdown += 1,
+                    false => self.stats.dropped_full += 1,
+                }
                 self.stats.bytes += json_len as u64;
             }
+            Ok(Sent::Full) if at_shutdown() => self.stats.dropped_shutdown += 1,
             Ok(Sent::Full) => self.stats.dropped_full += 1,
             Ok(Sent::NoSubscriber) => self.stats.dropped_no_subscriber += 1,
             Err(PublishError::Fill(e)) => {
@@ -288,9 +332,13 @@ impl Writer {
         };
         // A shared bound socket's high-water mark may not be this writer's.
         let hwm = active.publisher.hwm(o.hwm);
+        let shutdown = match s.dropped_shutdown {
+            0 => String::new(),
+            n => format!(", {n} at shutdown"),
+        };
         report.warning(&format!(
             "dropped {new} records since the last report ({} of {} in all): \
-             {} with no subscriber, {} with a subscriber {hwm} messages behind \
+             {} with no subscriber, {} with a subscriber {hwm} messages behind{shutdown} \
              (LogZeroMQ::zmq_hwm = {hwm}{advice})",
             s.dropped, s.written, s.dropped_no_subscriber, s.dropped_full,
         ));
@@ -318,7 +366,14 @@ impl Writer {
             return;
         };
         // Records queued for only some subscribers count as dropped already.
-        let unsent = active.publisher.close().queued;
+        // Once Zeek stopped the writer, the wait ends zmq_linger after that,
+        // however long DoWrite waited before.
+        let stop = &self.stop;
+        let grace = Self::grace(&active.opts);
+        let unsent = active
+            .publisher
+            .close_until(&|| stop.past_deadline(grace))
+            .queued;
         self.stats.sent -= unsent;
         self.stats.dropped += unsent;
         self.stats.dropped_unsent += unsent;
@@ -327,13 +382,14 @@ impl Writer {
             report.info(&format!(
                 "published {} of {} records, dropped {} ({} with no subscriber, \
                  {} with a slow subscriber, {} unsent when the linger time ran out, \
-                 {} unencodable, {} on socket errors)",
+                 {} at shutdown, {} unencodable, {} on socket errors)",
                 s.sent,
                 s.written,
                 s.dropped,
                 s.dropped_no_subscriber,
                 s.dropped_full,
                 s.dropped_unsent,
+                s.dropped_shutdown,
                 s.dropped_bad_record,
                 s.dropped_error
             ));
