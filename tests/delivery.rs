@@ -983,3 +983,57 @@ fn a_stop_ends_the_wait_for_a_first_subscriber() {
     assert_eq!(w.stats().dropped_no_subscriber, 1);
     w.finish(&*report);
 }
+
+/// A connected BLOCK writer whose subscriber hangs (its process reads
+/// nothing; its ZeroMQ I/O thread runs): the heartbeat disconnects it every
+/// `heartbeat_timeout`, the writer reconnects to it, the new connection
+/// takes what fits in its buffers, and hangs again. The writer waits
+/// `block_timeout` for it once, not once per reconnect.
+#[test]
+fn a_hung_subscriber_costs_one_block_timeout_across_reconnects() {
+    let sub = paused_subscriber();
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "10"),
+            ("zmq_linger", "0"),
+            ("overflow_policy", "LogZeroMQ::BLOCK"),
+            ("block_timeout", "1"),
+            ("heartbeat_interval", "0.1"),
+            ("heartbeat_timeout", "0.3"),
+        ],
+    );
+    let rec = record(1, 10_000);
+    // Fill the subscriber's buffers: the stall begins.
+    let start = Instant::now();
+    while w.stats().dropped == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nothing dropped in 10 s: the writer waits across reconnects"
+        );
+        write(&mut w, &report, &rec);
+    }
+    let sent_at_first_stall = w.stats().sent;
+    // Keep writing for 4 s: about ten reconnects. (A write that waited
+    // took a good part of block_timeout; under load, one that did not may
+    // take some milliseconds.)
+    let mut waits = Vec::new();
+    let writing = Instant::now();
+    while writing.elapsed() < Duration::from_secs(4) {
+        let t = Instant::now();
+        write(&mut w, &report, &rec);
+        let took = t.elapsed();
+        if took > Duration::from_millis(100) {
+            waits.push(took);
+        }
+    }
+    let s = w.stats();
+    // The reconnects took records (only a new connection has room).
+    assert!(s.sent > sent_at_first_stall, "no reconnect: {s:?}");
+    // The first stall's wait had spent the budget already.
+    assert!(waits.is_empty(), "waited again: {waits:?}, {s:?}");
+    w.finish(&report);
+}
