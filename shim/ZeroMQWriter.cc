@@ -15,6 +15,10 @@
 // - ODesc::Size() is new in 8.0, where Len() is deprecated (8.1 removed
 //   it): the one #if.
 // - MsgThread::Error/Warning/Info(const char*) are public and non-const.
+// - MsgThread::OnSignalStop() and OnKill() are protected virtuals (of
+//   BasicThread), run on the main thread: OnSignalStop from SignalStop
+//   (WriterFrontend::Stop, threading::Manager::Terminate) before it queues
+//   the FinishMessage, OnKill from Kill. Overriders must call MsgThread's.
 // - TransportProto and IPFamily live in the global namespace.
 // - Telemetry: telemetry_mgr->CounterFamily(prefix, name, {label names},
 //   help, unit) and CounterFamily::GetOrAdd({{name, value}, ...}) have the
