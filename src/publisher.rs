@@ -484,6 +484,13 @@ impl Publisher {
         }
     }
 
+    /// How long `close` waits for queued records (`None`: until
+    /// delivered): the socket's ZMQ_LINGER (a shared bound socket's may not
+    /// be this writer's own `zmq_linger`).
+    pub fn linger(&self) -> Option<Duration> {
+        self.linger
+    }
+
     /// Records still in libzmq's hands (queued, or being written).
     pub fn in_flight(&self, reach: Reach) -> u64 {
         self.frames.in_flight(reach)

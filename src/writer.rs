@@ -146,8 +146,9 @@ impl Writer {
         self.stop.clone()
     }
 
-    /// How long the writer may still wait once Zeek stopped it: its
-    /// `zmq_linger` (`None`: -1, no limit).
+    /// How long the writer may still wait once Zeek stopped it, before its
+    /// socket exists: its `zmq_linger` (`None`: -1, no limit). Then it is
+    /// the socket's ([`Publisher::linger`]).
     fn grace(opts: &Options) -> Option<Duration> {
         u64::try_from(opts.linger_ms)
             .ok()
@@ -240,7 +241,7 @@ impl Writer {
         #[cfg(test)]
         let panic_now = std::mem::take(&mut self.panic_in_next_encode);
         let stop = &self.stop;
-        let grace = Self::grace(opts);
+        let grace = publisher.linger();
         let give_up = || stop.past_deadline(grace);
         let fill = |json: &mut Vec<u8>| {
             #[cfg(test)]
@@ -369,7 +370,7 @@ impl Writer {
         // Once Zeek stopped the writer, the wait ends zmq_linger after that,
         // however long DoWrite waited before.
         let stop = &self.stop;
-        let grace = Self::grace(&active.opts);
+        let grace = active.publisher.linger();
         let unsent = active
             .publisher
             .close_until(&|| stop.past_deadline(grace))
