@@ -37,8 +37,11 @@ export {
 	const zmq_hwm: count = 1000 &redef;
 
 	## How long (in milliseconds) a writer waits at shutdown for queued
-	## messages to be sent before discarding them. -1 waits forever.
-	## Per-filter ``$config`` key: ``linger``.
+	## messages to be sent before discarding them, counted from when Zeek
+	## stops the writer: with :zeek:see:`LogZeroMQ::BLOCK` this includes
+	## waiting for room for the records Zeek still had queued for it; those
+	## that find none after it count as dropped "at shutdown". -1 waits
+	## forever. Per-filter ``$config`` key: ``linger``.
 	const zmq_linger: int = 3000 &redef;
 
 	## How long (in milliseconds) a writer pauses after connecting, before
@@ -95,9 +98,10 @@ export {
 		## Wait until the record can be queued (at most
 		## :zeek:see:`LogZeroMQ::block_timeout`): back-pressure into the
 		## writer's queue, nothing lost while a subscriber is connected.
-		## Once a wait ran out, records do not wait again until one can be
-		## queued for every subscriber. With :zeek:see:`LogZeroMQ::bind`, a
-		## record that waited in vain goes to the subscribers with room.
+		## Once a wait ran out, records do not wait again until the
+		## subscribers read again (see :zeek:see:`LogZeroMQ::block_timeout`).
+		## With :zeek:see:`LogZeroMQ::bind`, a record that waited in vain goes
+		## to the subscribers with room.
 		BLOCK,
 	};
 
@@ -106,12 +110,17 @@ export {
 	## ``overflow_policy`` (``"LogZeroMQ::BLOCK"``).
 	const overflow_policy: OverflowPolicy = DROP &redef;
 
-	## With :zeek:see:`LogZeroMQ::BLOCK`: how long a record may wait before
-	## it is counted as dropped after all. Zero (the default) waits until the
-	## subscriber reads, or is disconnected
-	## (:zeek:see:`LogZeroMQ::heartbeat_timeout`). At most 1 day.
-	## Per-filter ``$config`` key: ``block_timeout``.
-	const block_timeout: interval = 0sec &redef;
+	## With :zeek:see:`LogZeroMQ::BLOCK`: how long the writer waits for a
+	## subscriber without room before records count as dropped after all.
+	## It is a budget per stall, not per record: once it ran out, records
+	## go out at once to whoever has room, until the subscriber reads
+	## again; a subscriber that the heartbeat disconnects and that comes
+	## back (a hung process the writer reconnects to) does not start a new
+	## one. Zero waits until the subscriber reads, without limit: Zeek
+	## queues every record meanwhile, in memory. Once Zeek stops the writer
+	## (it terminates), no wait lasts beyond :zeek:see:`LogZeroMQ::zmq_linger`.
+	## At most 1 day. Per-filter ``$config`` key: ``block_timeout``.
+	const block_timeout: interval = 10sec &redef;
 
 	## At most one warning per log path and interval reports the records
 	## dropped since the previous one. Per-filter ``$config`` key:

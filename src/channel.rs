@@ -351,18 +351,25 @@ impl Channel {
         self.has_subscriber(path)
     }
 
-    /// Waits until a subscriber for `path` is there or `timeout` passed.
-    /// With `one_peer` (a connected socket: its one peer sends all its
-    /// subscriptions together, right after the handshake), also stops once
-    /// subscriptions arrived that do not match `path`: none will.
-    pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration, one_peer: bool) -> bool {
+    /// Waits until a subscriber for `path` is there, `timeout` passed or
+    /// `give_up()` (asked at least every 100 ms). With `one_peer` (a
+    /// connected socket: its one peer sends all its subscriptions together,
+    /// right after the handshake), also stops once subscriptions arrived
+    /// that do not match `path`: none will.
+    pub fn wait_for_subscriber(
+        &mut self,
+        path: &[u8],
+        timeout: Duration,
+        one_peer: bool,
+        give_up: &dyn Fn() -> bool,
+    ) -> bool {
         let deadline = Instant::now().checked_add(timeout);
         loop {
             self.drain_subscriptions();
             if self.has_subscriber(path) {
                 return true;
             }
-            if one_peer && !self.topics.list.is_empty() {
+            if (one_peer && !self.topics.list.is_empty()) || give_up() {
                 return false;
             }
             let left = deadline.map_or(Duration::MAX, |d| {
@@ -515,7 +522,7 @@ mod tests {
         sub.set_subscribe(b"").unwrap();
         sub.set_rcvtimeo(5000).unwrap();
         sub.connect(&endpoint).unwrap();
-        assert!(channel.wait_for_subscriber(b"conn", Duration::from_secs(5), false));
+        assert!(channel.wait_for_subscriber(b"conn", Duration::from_secs(5), false, &|| false));
         (ctx, channel, sub)
     }
 

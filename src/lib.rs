@@ -27,6 +27,7 @@ pub mod options;
 pub mod publisher;
 pub mod record;
 pub mod report;
+pub mod stop;
 pub mod writer;
 
 /// The plugin's version (`major.minor.patch`), from the `VERSION` file

@@ -40,7 +40,9 @@ pub struct Options {
     pub wait_for_subscribers: Duration,
     pub json: JsonOptions,
     pub overflow: OverflowPolicy,
-    /// With `Block`: how long a record may wait; zero = forever.
+    /// With `Block`: how long the records of one stall may wait in all
+    /// (see [`crate::publisher`]); zero = until the subscriber reads or Zeek
+    /// stops the writer.
     pub block_timeout: Duration,
     /// At most one drop warning per path per interval.
     pub drop_report_interval: Duration,
@@ -113,7 +115,9 @@ impl Default for Options {
             wait_for_subscribers: Duration::from_secs(5),
             json: JsonOptions::default(),
             overflow: OverflowPolicy::Drop,
-            block_timeout: Duration::ZERO,
+            // Finite: a subscriber that reads nothing must not grow Zeek's
+            // queue for ever (docs/notes-delivery.md).
+            block_timeout: Duration::from_secs(10),
             drop_report_interval: Duration::from_secs(60),
             heartbeat_interval: Duration::from_secs(1),
             heartbeat_timeout: Duration::from_secs(30),

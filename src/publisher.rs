@@ -20,9 +20,22 @@
 //! cannot be queued for every subscriber (after waiting, with `Block`), a
 //! bound socket queues it for those with room ([`Sent::PartlyQueued`]). A
 //! connected socket has one subscriber, so the record is dropped (`Full`).
-//! And a wait that ran out (`block_timeout`) is not repeated for every
-//! following record: until a record can be queued for everyone again, they
-//! go out at once to whoever has room.
+//!
+//! With `Block`, waiting is budgeted per *stall* ([`Stall`]): a stall
+//! begins when a record finds no room, and its records wait
+//! `block_timeout` in all, not each; once that ran out they go out at once
+//! to whoever has room. It ends when a record gets room again, at once or
+//! after waiting: the subscribers read. Except after a *cut*: every
+//! subscriber went away (a record found none), or no record found room
+//! for half the `heartbeat_timeout` (ZeroMQ disconnects a peer that reads
+//! nothing that long, and a connected writer reconnects to the same, maybe
+//! hung, process, keeping its queue for the new connection). The room a new
+//! connection has at first is its buffers, not a subscriber reading: the
+//! stall goes on across the reconnect, and ends only when records still
+//! find room `block_timeout` after the first one did.
+//!
+//! Waits also end when the caller's `give_up()` says so: the writer's, once
+//! Zeek stopped it and `zmq_linger` passed (see [`crate::stop`]).
 
 use crate::channel::{Channel, Sent, SocketOptions};
 use crate::curve::{self, Security, ZapHandler};
@@ -37,14 +50,32 @@ pub struct Publisher {
     target: Target,
     policy: OverflowPolicy,
     block_timeout: Duration,
-    /// A `Block` wait ran out, and no record was queued for every
-    /// subscriber since: records do not wait.
-    stalled: bool,
+    /// ZeroMQ disconnects a peer that took nothing for this long (zero:
+    /// never).
+    heartbeat_timeout: Duration,
+    /// With `Block`: the stall going on, if one is.
+    stall: Option<Stall>,
     /// How long `close` waits for queued records (`None`: until
     /// delivered): the socket's ZMQ_LINGER.
     linger: Option<Duration>,
     /// Buffers for frame 2, sent without copies.
     frames: FramePool,
+}
+
+/// A time in which records of a `Block` publisher found a subscriber
+/// without room (see the module comment).
+#[derive(Clone, Copy, Debug)]
+struct Stall {
+    /// When its first record found no room: its records wait until
+    /// `since + block_timeout`.
+    since: Instant,
+    /// When a record last found room in it (at first: `since`).
+    room_at: Instant,
+    /// Every subscriber went away, or none had room for half the
+    /// `heartbeat_timeout`: room from now on may be a new connection's.
+    cut: bool,
+    /// After the last cut: when a record first found room again.
+    back: Option<Instant>,
 }
 
 /// What closing a publisher left undelivered.
@@ -202,6 +233,17 @@ impl Publisher {
         security: Security,
         path: &[u8],
     ) -> Result<(Publisher, Option<String>), String> {
+        Publisher::open_until(opts, security, path, &|| false)
+    }
+
+    /// [`Publisher::open`], where waiting for a subscriber also ends when
+    /// `give_up()` says so.
+    pub fn open_until(
+        opts: &Options,
+        security: Security,
+        path: &[u8],
+        give_up: &dyn Fn() -> bool,
+    ) -> Result<(Publisher, Option<String>), String> {
         let mut linger_ms = opts.linger_ms;
         let (target, warning) = if opts.bind {
             let (bound, warning) = shared_bound(opts, security)?;
@@ -217,7 +259,8 @@ impl Publisher {
             target,
             policy: opts.overflow,
             block_timeout: opts.block_timeout,
-            stalled: false,
+            heartbeat_timeout: opts.heartbeat_timeout,
+            stall: None,
             linger: u64::try_from(linger_ms).ok().map(Duration::from_millis),
             frames: FramePool::new(),
         };
@@ -225,7 +268,7 @@ impl Publisher {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
         }
         if !opts.wait_for_subscribers.is_zero() {
-            publisher.wait_for_subscriber(path, opts.wait_for_subscribers);
+            publisher.wait_for_subscriber_until(path, opts.wait_for_subscribers, give_up);
         }
         Ok((publisher, warning))
     }
@@ -248,8 +291,19 @@ impl Publisher {
 
     /// Waits until a subscriber of `path` is there or `timeout` passed.
     pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration) -> bool {
+        self.wait_for_subscriber_until(path, timeout, &|| false)
+    }
+
+    /// [`Publisher::wait_for_subscriber`], ending early when `give_up()`
+    /// says so.
+    pub fn wait_for_subscriber_until(
+        &mut self,
+        path: &[u8],
+        timeout: Duration,
+        give_up: &dyn Fn() -> bool,
+    ) -> bool {
         match &mut self.target {
-            Target::Connected(c) => c.wait_for_subscriber(path, timeout, true),
+            Target::Connected(c) => c.wait_for_subscriber(path, timeout, true, give_up),
             Target::Bound(b) => {
                 // Short turns, so that other writers can use the socket.
                 let deadline = Instant::now().checked_add(timeout);
@@ -261,10 +315,11 @@ impl Publisher {
                         path,
                         left.min(Duration::from_millis(20)),
                         false,
+                        give_up,
                     ) {
                         return true;
                     }
-                    if left.is_zero() {
+                    if left.is_zero() || give_up() {
                         return false;
                     }
                 }
@@ -305,10 +360,10 @@ impl Publisher {
     /// `give_up()` says so (checked between tries, e.g. for a signal).
     ///
     /// With `Drop` the record is sent in one try; with `Block` the send is
-    /// retried while a subscriber has no room, until it is queued,
-    /// `block_timeout` passed or `give_up()`. Then a bound socket queues it
-    /// for the subscribers with room (`PartlyQueued`; see the module
-    /// comment). A frame that was not sent (not filled, `Full`,
+    /// retried while a subscriber has no room, until it is queued, the
+    /// stall's `block_timeout` passed or `give_up()`. Then a bound socket
+    /// queues it for the subscribers with room (`PartlyQueued`; see the
+    /// module comment). A frame that was not sent (not filled, `Full`,
     /// `NoSubscriber`, an error) goes back to the pool.
     pub fn publish_until<E>(
         &mut self,
@@ -341,14 +396,21 @@ impl Publisher {
     ) -> Result<Sent, zmq::Error> {
         let first = self.with_channel(|c| c.try_send(path, frame))?;
         if first != Sent::Full {
-            self.stalled = false;
+            self.stall_went_on(first);
             return Ok(first);
         }
-        if self.policy == OverflowPolicy::Block && !self.stalled {
-            match self.wait_for_room(path, frame, &give_up)? {
-                Some(sent) => return Ok(sent),
-                None if give_up() => return Ok(Sent::Full),
-                None => self.stalled = true,
+        if self.policy == OverflowPolicy::Block {
+            if self.stall.is_none() {
+                let now = Instant::now();
+                self.stall = Some(Stall {
+                    since: now,
+                    room_at: now,
+                    cut: false,
+                    back: None,
+                });
+            }
+            if let Some(sent) = self.wait_for_room(path, frame, &give_up)? {
+                return Ok(sent);
             }
         }
         match self.target {
@@ -357,16 +419,54 @@ impl Publisher {
         }
     }
 
-    /// `Block`: retries while a subscriber has no room. `None` once
-    /// `block_timeout` passed or `give_up()`.
+    /// Notes how a send went for the stall, if one goes on (a record found
+    /// room, or no subscriber): whether the stall ends (see the module
+    /// comment).
+    fn stall_went_on(&mut self, sent: Sent) {
+        let Some(stall) = &mut self.stall else {
+            return;
+        };
+        if sent == Sent::NoSubscriber {
+            stall.cut = true;
+            stall.back = None;
+        }
+        if !matches!(sent, Sent::Queued | Sent::PartlyQueued) {
+            return;
+        }
+        // ZeroMQ disconnects a peer heartbeat_timeout after it last read;
+        // it may have stopped reading a while before the writer last found
+        // room (its buffers took more), so half of that silence is a cut.
+        let now = Instant::now();
+        let silent = now.duration_since(stall.room_at);
+        if !self.heartbeat_timeout.is_zero() && silent >= self.heartbeat_timeout / 2 {
+            stall.cut = true;
+            stall.back = None;
+        }
+        stall.room_at = now;
+        if !stall.cut {
+            self.stall = None;
+            return;
+        }
+        let back = *stall.back.get_or_insert(now);
+        if now.duration_since(back) >= self.block_timeout {
+            self.stall = None;
+        }
+    }
+
+    /// `Block`: retries while a subscriber has no room. `None` once the
+    /// stall's `block_timeout` passed (at once if it had before) or
+    /// `give_up()`.
     fn wait_for_room(
         &mut self,
         path: &[u8],
         frame: &mut Option<Box<Frame>>,
         give_up: &impl Fn() -> bool,
     ) -> Result<Option<Sent>, zmq::Error> {
+        let Some(since) = self.stall.map(|s| s.since) else {
+            return Ok(None);
+        };
         let deadline = (!self.block_timeout.is_zero())
-            .then(|| Instant::now().checked_add(self.block_timeout))
+            .then(|| since.checked_add(self.block_timeout))
             .flatten();
         let mut pause = Duration::from_micros(20);
         loop {
@@ -378,10 +478,17 @@ impl Publisher {
             pause = (pause * 2).min(Duration::from_millis(5));
             let again = self.with_channel(|c| c.try_send(path, frame))?;
             if again != Sent::Full {
-                self.stalled = false;
+                self.stall_went_on(again);
                 return Ok(Some(again));
             }
         }
+    }
+
+    /// How long `close` waits for queued records (`None`: until
+    /// delivered): the socket's ZMQ_LINGER (a shared bound socket's may not
+    /// be this writer's own `zmq_linger`).
+    pub fn linger(&self) -> Option<Duration> {
+        self.linger
     }
 
     /// Records still in libzmq's hands (queued, or being written).
@@ -400,11 +507,18 @@ impl Publisher {
     /// counted here may still arrive. A bind-mode subscriber that
     /// disconnects during the wait gives its queue back too: libzmq does
     /// not say that it discarded those, so they stay counted as sent.
-    pub fn close(mut self) -> Unsent {
+    pub fn close(self) -> Unsent {
+        self.close_until(&|| false)
+    }
+
+    /// [`Publisher::close`], where the wait also ends when `give_up()`
+    /// says so (the writer's: `zmq_linger` after Zeek stopped it, so that
+    /// waiting in `DoWrite` and here together take no longer).
+    pub fn close_until(mut self, give_up: &dyn Fn() -> bool) -> Unsent {
         let deadline = self.linger.and_then(|l| Instant::now().checked_add(l));
         let mut pause = Duration::from_micros(100);
         let held = |p: &Publisher| p.in_flight(Reach::All) + p.in_flight(Reach::Some);
-        while held(&self) > 0 && deadline.is_none_or(|d| Instant::now() < d) {
+        while held(&self) > 0 && deadline.is_none_or(|d| Instant::now() < d) && !give_up() {
             // The socket must process its commands: a subscriber that went
             // away gives its queued messages back only once the socket has
             // taken note (libzmq ends a pipe with commands both ends handle).

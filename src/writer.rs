@@ -8,12 +8,13 @@ use crate::curve;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
 use crate::frames::Reach;
-use crate::options::{self, Options};
+use crate::options::{self, Options, OverflowPolicy};
 use crate::publisher::{PublishError, Publisher};
 use crate::record::{FieldSpec, Slot};
 use crate::report::Report;
+use crate::stop::StopSignal;
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 mod drops;
 
@@ -26,7 +27,7 @@ pub struct Stats {
     /// writer finished, delivered).
     pub sent: u64,
     /// Records not published, for whatever reason (the sum of the next
-    /// four, plus those of an inactive writer).
+    /// six, plus those of an inactive writer).
     pub dropped: u64,
     /// ... because a subscriber was `zmq_hwm` messages behind (in bind
     /// mode, the other subscribers got them).
@@ -40,6 +41,10 @@ pub struct Stats {
     /// ... because libzmq still held them, queued for a subscriber, when
     /// the linger time ran out at `finish`.
     pub dropped_unsent: u64,
+    /// ... because Zeek had stopped the writer and `zmq_linger` had passed
+    /// since: with `Block`, a record that found a subscriber without room
+    /// no longer waits for it.
+    pub dropped_shutdown: u64,
     /// JSON bytes queued (frame 2 only).
     pub bytes: u64,
 }
@@ -56,6 +61,7 @@ impl Stats {
             dropped_bad_record: self.dropped_bad_record - earlier.dropped_bad_record,
             dropped_error: self.dropped_error - earlier.dropped_error,
             dropped_unsent: self.dropped_unsent - earlier.dropped_unsent,
+            dropped_shutdown: self.dropped_shutdown - earlier.dropped_shutdown,
             bytes: self.bytes - earlier.bytes,
         }
     }
@@ -85,6 +91,8 @@ enum Failure {
 
 pub struct Writer {
     script_options: Vec<(String, String)>,
+    /// Raised by Zeek's main thread when Zeek stops the writer.
+    stop: StopSignal,
     /// Zeek before 8.0 wrote `JSON::TS_MILLIS` as an unsigned number.
     unsigned_millis: bool,
     state: State,
@@ -108,6 +116,7 @@ impl Writer {
     pub fn new(script_options: Vec<(String, String)>) -> Writer {
         Writer {
             script_options,
+            stop: StopSignal::default(),
             unsigned_millis: false,
             state: State::Created,
             path: Vec::new(),
@@ -133,6 +142,21 @@ impl Writer {
         self.stats
     }
 
+    /// The signal Zeek's main thread raises when it stops this writer
+    /// (see [`crate::stop`]). Call it before the writer thread starts.
+    pub fn stop_signal(&self) -> StopSignal {
+        self.stop.clone()
+    }
+
+    /// How long the writer may still wait once Zeek stopped it, before its
+    /// socket exists: its `zmq_linger` (`None`: -1, no limit). Then it is
+    /// the socket's ([`Publisher::linger`]).
+    fn grace(opts: &Options) -> Option<Duration> {
+        u64::try_from(opts.linger_ms)
+            .ok()
+            .map(Duration::from_millis)
+    }
+
     /// True when init succeeded and the writer publishes.
     pub fn is_active(&self) -> bool {
         matches!(self.state, State::Active(_))
@@ -155,8 +179,11 @@ impl Writer {
         if self.unsigned_millis && opts.json.timestamps == TimestampFormat::Millis {
             opts.json.timestamps = TimestampFormat::MillisUnsigned;
         }
-        let opened =
-            options::check_config_keys(&config, &opts).and_then(|()| Self::open(&opts, path));
+        let stop = &self.stop;
+        let grace = Self::grace(&opts);
+        let give_up = || stop.past_deadline(grace);
+        let opened = options::check_config_keys(&config, &opts)
+            .and_then(|()| Self::open(&opts, path, &give_up));
         self.state = match opened {
             Ok((publisher, warning)) => {
                 if let Some(w) = warning {
@@ -175,7 +202,11 @@ impl Writer {
         };
     }
 
-    fn open(opts: &Options, path: &[u8]) -> Result<(Publisher, Option<String>), String> {
+    fn open(
+        opts: &Options,
+        path: &[u8],
+        give_up: &dyn Fn() -> bool,
+    ) -> Result<(Publisher, Option<String>), String> {
         if opts.endpoint.is_empty() {
             return Err("no endpoint: set LogZeroMQ::endpoint or the filter's \
                         $config[\"endpoint\"]; not publishing this log"
@@ -189,7 +220,7 @@ impl Writer {
         })?;
         let security = curve::resolve(&opts.curve, opts.bind)
             .map_err(|why| format!("{why}; not publishing this log"))?;
-        Publisher::open(opts, security, path)
+        Publisher::open_until(opts, security, path, give_up)
             .map_err(|why| format!("{why}; not publishing this log"))
     }
 
@@ -206,19 +237,29 @@ impl Writer {
             return;
         };
         let Active {
-            encoder, publisher, ..
+            encoder,
+            publisher,
+            opts,
         } = &mut **active;
         let mut json_len = 0;
         #[cfg(test)]
         let panic_now = std::mem::take(&mut self.panic_in_next_encode);
-        let published = publisher.publish(&self.path, |json| {
+        let stop = &self.stop;
+        let grace = publisher.linger();
+        let give_up = || stop.past_deadline(grace);
+        let fill = |json: &mut Vec<u8>| {
             #[cfg(test)]
             assert!(!panic_now, "a panic while encoding");
             // SAFETY: the caller promises readable string slots (above).
             let encoded = unsafe { encoder.encode(slots, json) };
             json_len = json.len();
             encoded
-        });
+        };
+        let published = publisher.publish_until(&self.path, fill, give_up);
+        // With Block, a record not queued for every subscriber once Zeek had
+        // stopped the writer and its linger time had passed did not wait
+        // for room: dropped at shutdown.
+        let at_shutdown = || opts.overflow == OverflowPolicy::Block && give_up();
         // Every record not queued is dropped, and counted by why.
         if !matches!(published, Ok(Sent::Queued)) {
             self.stats.dropped += 1;
@@ -229,9 +270,13 @@ impl Writer {
                 self.stats.bytes += json_len as u64;
             }
             Ok(Sent::PartlyQueued) => {
-                self.stats.dropped_full += 1;
+                match at_shutdown() {
+                    true => self.stats.dropped_shutdown += 1,
+                    false => self.stats.dropped_full += 1,
+                }
                 self.stats.bytes += json_len as u64;
             }
+            Ok(Sent::Full) if at_shutdown() => self.stats.dropped_shutdown += 1,
             Ok(Sent::Full) => self.stats.dropped_full += 1,
             Ok(Sent::NoSubscriber) => self.stats.dropped_no_subscriber += 1,
             Err(PublishError::Fill(e)) => {
@@ -311,7 +356,14 @@ impl Writer {
             return;
         };
         // Records queued for only some subscribers count as dropped already.
-        let unsent = active.publisher.close().queued;
+        // Once Zeek stopped the writer, the wait ends zmq_linger after that,
+        // however long DoWrite waited before.
+        let stop = &self.stop;
+        let grace = active.publisher.linger();
+        let unsent = active
+            .publisher
+            .close_until(&|| stop.past_deadline(grace))
+            .queued;
         self.stats.sent -= unsent;
         self.stats.dropped += unsent;
         self.stats.dropped_unsent += unsent;

@@ -27,6 +27,13 @@ pub fn warning(new: &Stats, total: &Stats, opts: &Options, hwm: i32) -> String {
             behind_advice(opts)
         ));
     }
+    if new.dropped_shutdown > 0 {
+        causes.push(format!(
+            "{} at shutdown (no room once LogZeroMQ::zmq_linger had passed after Zeek stopped \
+             the writer)",
+            new.dropped_shutdown
+        ));
+    }
     if new.dropped_bad_record > 0 {
         causes.push(format!("{} unencodable", new.dropped_bad_record));
     }
@@ -80,13 +87,15 @@ fn interval(d: Duration) -> String {
 pub fn totals(s: &Stats) -> String {
     format!(
         "published {} of {}, dropped {} ({} with no subscriber, {} with a slow subscriber, \
-         {} unsent when the linger time ran out, {} unencodable, {} on socket errors)",
+         {} unsent when the linger time ran out, {} at shutdown, {} unencodable, \
+         {} on socket errors)",
         s.sent,
         count(s.written, "record"),
         s.dropped,
         s.dropped_no_subscriber,
         s.dropped_full,
         s.dropped_unsent,
+        s.dropped_shutdown,
         s.dropped_bad_record,
         s.dropped_error
     )
