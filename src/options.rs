@@ -21,6 +21,16 @@ pub enum OverflowPolicy {
     Block,
 }
 
+/// `LogZeroMQ::MessageFormat`: how a record goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageFormat {
+    /// Two frames, `[path, json]`: subscriptions match the path.
+    PathAndJson,
+    /// One frame, the JSON with `"_path":"<path>"` as its first key:
+    /// subscriptions match the frame's first bytes (`{"_path":"conn",`).
+    JsonWithPath,
+}
+
 /// Everything a writer needs to know.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
@@ -49,6 +59,8 @@ pub struct Options {
     pub bind: bool,
     /// The CURVE options, as given (checked by [`crate::curve`]).
     pub curve: CurveOptions,
+    /// Two frames per record, or one with the path inside.
+    pub message_format: MessageFormat,
 }
 
 /// The CURVE options as text; empty = not set.
@@ -116,6 +128,7 @@ impl Default for Options {
             heartbeat_timeout: Duration::from_secs(30),
             bind: false,
             curve: CurveOptions::default(),
+            message_format: MessageFormat::PathAndJson,
         }
     }
 }
@@ -233,6 +246,20 @@ const DEFS: &[OptionDef] = &[
                 _ => return false,
             };
             o.overflow = policy;
+            true
+        },
+    },
+    OptionDef {
+        script: "message_format",
+        config: &["message_format"],
+        expected: "LogZeroMQ::PATH_AND_JSON or LogZeroMQ::JSON_WITH_PATH",
+        set: |o, v| {
+            let format = match v.trim().trim_start_matches("LogZeroMQ::") {
+                "PATH_AND_JSON" => MessageFormat::PathAndJson,
+                "JSON_WITH_PATH" => MessageFormat::JsonWithPath,
+                _ => return false,
+            };
+            o.message_format = format;
             true
         },
     },
@@ -452,6 +479,22 @@ mod tests {
             w[0].contains("JSON::TS_WHATEVER") && w[0].contains("using LogZeroMQ::json_timestamps")
         );
         assert!(w[2].contains("unknown $config key \"colour\""));
+    }
+
+    #[test]
+    fn message_format_by_script_and_config() {
+        let (o, w) = resolve(&kv(&[("message_format", "LogZeroMQ::JSON_WITH_PATH")]), &[]);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(o.message_format, MessageFormat::JsonWithPath);
+        let (o, w) = resolve(
+            &kv(&[("message_format", "LogZeroMQ::JSON_WITH_PATH")]),
+            &kv(&[("message_format", "LogZeroMQ::PATH_AND_JSON")]),
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(o.message_format, MessageFormat::PathAndJson);
+        let (o, w) = resolve(&[], &kv(&[("message_format", "ONE_FRAME")]));
+        assert_eq!(o.message_format, MessageFormat::PathAndJson);
+        assert!(w[0].contains("LogZeroMQ::JSON_WITH_PATH"), "{w:?}");
     }
 
     #[test]
