@@ -7,6 +7,10 @@ received for it must equal, byte for byte and in order, the lines of
 <logdir>/<path>.log (a log written with LogAscii::use_json=T): nothing
 missing, nothing extra, nothing changed.
 
+With --json-with-path (LogZeroMQ::JSON_WITH_PATH), every message must have
+exactly one frame, {"_path":"<path>",...}: its path is read from there, and
+it must equal the log's line with "_path":"<path>" inserted after the "{".
+
 Which paths are compared:
   default          every path received and every JSON *.log file in logdir:
                    a log file nobody published, or a published path without
@@ -26,6 +30,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import sys
 from collections import OrderedDict
 
@@ -45,12 +50,31 @@ def show(b, at=0):
             f" ({len(b)} bytes, shown from byte {start})")
 
 
-def read_received(fname):
+PATH_KEY = re.compile(rb'^\{"_path":("(?:[^"\\]|\\.)*")[,}]')
+
+
+def with_path(path, line):
+    """Zeek's JSON log line with "_path":"<path>" as its first key."""
+    key = b'{"_path":' + json.dumps(path).encode()
+    return key + (b"}" if line == b"{}" else b"," + line[1:])
+
+
+def read_received(fname, json_with_path=False):
     per_path = OrderedDict()
     errors = []
     with open(fname, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             frames = [s.encode("utf-8", "surrogateescape") for s in json.loads(line)["frames"]]
+            if json_with_path:
+                m = PATH_KEY.match(frames[0]) if len(frames) == 1 else None
+                if m is None:
+                    errors.append(f"{fname}:{n}: expected one frame starting with "
+                                  f'{{"_path":"...", got {len(frames)}: '
+                                  + ", ".join(show(x) for x in frames))
+                    continue
+                path = json.loads(m.group(1))
+                per_path.setdefault(path, []).append(frames[0])
+                continue
             if len(frames) != 2:
                 errors.append(f"{fname}:{n}: message has {len(frames)} frames, expected 2: "
                               + ", ".join(show(x) for x in frames))
@@ -125,6 +149,8 @@ def main():
                    help="compare received path RECV with LOG.log")
     p.add_argument("--unpublished", action="append", default=[], metavar="NAME",
                    help="path that must not have been published (repeatable)")
+    p.add_argument("--json-with-path", action="store_true",
+                   help="messages of one frame, {\"_path\":\"<path>\",...} (JSON_WITH_PATH)")
     p.add_argument("--min-records", type=int, default=1,
                    help="fewest records each compared path must have (default 1)")
     args = p.parse_args()
@@ -136,7 +162,7 @@ def main():
             p.error(f"--map wants RECV=LOG, got {m!r}")
         mapping[recv] = log
 
-    received, problems = read_received(args.received)
+    received, problems = read_received(args.received, args.json_with_path)
 
     for name in args.unpublished:
         if name in received:
@@ -170,6 +196,8 @@ def main():
         except ValueError as e:
             problems.append(str(e))
             continue
+        if args.json_with_path:
+            want = [with_path(path, line) for line in want]
         problems += compare(path, got, want, logname)
         if len(want) < args.min_records:
             problems.append(f"{path}: only {len(want)} records in {logname}, expected at least "
