@@ -172,6 +172,24 @@ export {
 	## Per-filter ``$config`` key: ``curve_allowed_clients_file``.
 	const curve_allowed_clients_file: string = "" &redef;
 
+	## How a record goes out: see :zeek:see:`LogZeroMQ::message_format`.
+	type MessageFormat: enum {
+		## Two frames: the log path (e.g. ``conn``), then the record's
+		## JSON. Subscriptions match the path.
+		PATH_AND_JSON,
+		## One frame: the record's JSON with ``"_path":"<path>"`` as its
+		## first key, ``{"_path":"conn","ts":...}``: byte for byte Zeek's
+		## JSON log line with the path added, for consumers that make one
+		## message per frame (rsyslog's ``imczmq``). Subscriptions match
+		## the frame's first bytes: ``{"_path":"conn",`` selects ``conn``.
+		JSON_WITH_PATH,
+	};
+
+	## The messages' format; see :zeek:see:`LogZeroMQ::MessageFormat`.
+	## Per-filter ``$config`` key: ``message_format``
+	## (``"LogZeroMQ::JSON_WITH_PATH"``).
+	const message_format: MessageFormat = PATH_AND_JSON &redef;
+
 	## The log streams to publish. If empty (the default), all streams are
 	## published, except those in :zeek:see:`LogZeroMQ::excluded_log_ids`.
 	const send_logs: set[Log::ID] = set() &redef;

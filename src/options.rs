@@ -24,6 +24,16 @@ pub enum OverflowPolicy {
     Block,
 }
 
+/// `LogZeroMQ::MessageFormat`: how a record goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageFormat {
+    /// Two frames, `[path, json]`: subscriptions match the path.
+    PathAndJson,
+    /// One frame, the JSON with `"_path":"<path>"` as its first key:
+    /// subscriptions match the frame's first bytes (`{"_path":"conn",`).
+    JsonWithPath,
+}
+
 /// Everything a writer needs to know.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
@@ -54,6 +64,8 @@ pub struct Options {
     pub bind: bool,
     /// The CURVE options, as given (checked by [`crate::curve`]).
     pub curve: CurveOptions,
+    /// Two frames per record, or one with the path inside.
+    pub message_format: MessageFormat,
 }
 
 /// The CURVE options as text; empty = not set.
@@ -123,6 +135,7 @@ impl Default for Options {
             heartbeat_timeout: Duration::from_secs(30),
             bind: false,
             curve: CurveOptions::default(),
+            message_format: MessageFormat::PathAndJson,
         }
     }
 }
@@ -240,6 +253,20 @@ const DEFS: &[OptionDef] = &[
                 _ => return false,
             };
             o.overflow = policy;
+            true
+        },
+    },
+    OptionDef {
+        script: "message_format",
+        config: &["message_format"],
+        expected: "LogZeroMQ::PATH_AND_JSON or LogZeroMQ::JSON_WITH_PATH",
+        set: |o, v| {
+            let format = match v.trim().trim_start_matches("LogZeroMQ::") {
+                "PATH_AND_JSON" => MessageFormat::PathAndJson,
+                "JSON_WITH_PATH" => MessageFormat::JsonWithPath,
+                _ => return false,
+            };
+            o.message_format = format;
             true
         },
     },
@@ -582,6 +609,22 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(closest_config_key("lingr"), Some("linger"));
         assert_eq!(closest_config_key("colour"), None);
+    }
+
+    #[test]
+    fn message_format_by_script_and_config() {
+        let (o, w) = resolve(&kv(&[("message_format", "LogZeroMQ::JSON_WITH_PATH")]), &[]);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(o.message_format, MessageFormat::JsonWithPath);
+        let (o, w) = resolve(
+            &kv(&[("message_format", "LogZeroMQ::JSON_WITH_PATH")]),
+            &kv(&[("message_format", "LogZeroMQ::PATH_AND_JSON")]),
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(o.message_format, MessageFormat::PathAndJson);
+        let (o, w) = resolve(&[], &kv(&[("message_format", "ONE_FRAME")]));
+        assert_eq!(o.message_format, MessageFormat::PathAndJson);
+        assert!(w[0].contains("LogZeroMQ::JSON_WITH_PATH"), "{w:?}");
     }
 
     #[test]

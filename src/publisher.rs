@@ -37,11 +37,12 @@
 //! Waits also end when the caller's `give_up()` says so: the writer's, once
 //! Zeek stopped it and `zmq_linger` passed (see [`crate::stop`]).
 
-use crate::channel::{Channel, Sent, SocketOptions};
+use crate::channel::{Channel, Framing, Sent, SocketOptions};
 use crate::curve::{self, Security, ZapHandler};
+use crate::encoder;
 use crate::endpoint;
 use crate::frames::{Frame, FramePool, Reach};
-use crate::options::{Options, OverflowPolicy};
+use crate::options::{MessageFormat, Options, OverflowPolicy};
 use crate::report::Level;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
@@ -60,6 +61,9 @@ pub struct Publisher {
     linger: Option<Duration>,
     /// Buffers for frame 2, sent without copies.
     frames: FramePool,
+    /// `[path, record]`, or the record alone (which then starts with its
+    /// path: the `fill` of [`Publisher::publish`] writes it).
+    format: MessageFormat,
 }
 
 /// A time in which records of a `Block` publisher found a subscriber
@@ -263,6 +267,7 @@ impl Publisher {
             stall: None,
             linger: u64::try_from(linger_ms).ok().map(Duration::from_millis),
             frames: FramePool::new(),
+            format: opts.message_format,
         };
         if opts.connect_pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
@@ -289,7 +294,17 @@ impl Publisher {
         }
     }
 
+    /// How a record of `path` goes out.
+    fn framing<'a>(&self, path: &'a [u8]) -> Framing<'a> {
+        match self.format {
+            MessageFormat::PathAndJson => Framing::PathAndRecord(path),
+            MessageFormat::JsonWithPath => Framing::RecordOnly,
+        }
+    }
+
     /// Waits until a subscriber of `path` is there or `timeout` passed.
+    /// With records alone, a subscriber of their first bytes,
+    /// `{"_path":"<path>",`.
     pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration) -> bool {
         self.wait_for_subscriber_until(path, timeout, &|| false)
     }
@@ -302,6 +317,14 @@ impl Publisher {
         timeout: Duration,
         give_up: &dyn Fn() -> bool,
     ) -> bool {
+        let topic;
+        let path = match self.format {
+            MessageFormat::PathAndJson => path,
+            MessageFormat::JsonWithPath => {
+                topic = encoder::path_topic(path);
+                &topic
+            }
+        };
         match &mut self.target {
             Target::Connected(c) => c.wait_for_subscriber(path, timeout, true, give_up),
             Target::Bound(b) => {
@@ -347,7 +370,9 @@ impl Publisher {
 
     /// Publishes one record, `[path, json]`: `fill` writes the JSON into
     /// an empty buffer (a frame of the pool), which then goes out under the
-    /// overflow policy (see [`Publisher::publish_until`]).
+    /// overflow policy (see [`Publisher::publish_until`]). With
+    /// `JSON_WITH_PATH` the frame goes out alone, and `fill` writes the
+    /// path into it: `{"_path":"<path>",...}`.
     pub fn publish<E>(
         &mut self,
         path: &[u8],
@@ -394,7 +419,8 @@ impl Publisher {
         frame: &mut Option<Box<Frame>>,
         give_up: impl Fn() -> bool,
     ) -> Result<Sent, zmq::Error> {
-        let first = self.with_channel(|c| c.try_send(path, frame))?;
+        let framing = self.framing(path);
+        let first = self.with_channel(|c| c.try_send(framing, frame))?;
         if first != Sent::Full {
             self.stall_went_on(first);
             return Ok(first);
@@ -414,7 +440,7 @@ impl Publisher {
             }
         }
         match self.target {
-            Target::Bound(_) => self.with_channel(|c| c.try_send_lossy(path, frame)),
+            Target::Bound(_) => self.with_channel(|c| c.try_send_lossy(framing, frame)),
             Target::Connected(_) => Ok(Sent::Full),
         }
     }
@@ -476,7 +502,8 @@ impl Publisher {
             // XPUB never reports writability, so back off and retry.
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(5));
-            let again = self.with_channel(|c| c.try_send(path, frame))?;
+            let framing = self.framing(path);
+            let again = self.with_channel(|c| c.try_send(framing, frame))?;
             if again != Sent::Full {
                 self.stall_went_on(again);
                 return Ok(Some(again));

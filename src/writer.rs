@@ -8,7 +8,7 @@ use crate::curve;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
 use crate::frames::Reach;
-use crate::options::{self, Options, OverflowPolicy};
+use crate::options::{self, MessageFormat, Options, OverflowPolicy};
 use crate::publisher::{PublishError, Publisher};
 use crate::record::{FieldSpec, Slot};
 use crate::report::Report;
@@ -45,7 +45,8 @@ pub struct Stats {
     /// since: with `Block`, a record that found a subscriber without room
     /// no longer waits for it.
     pub dropped_shutdown: u64,
-    /// JSON bytes queued (frame 2 only).
+    /// JSON bytes queued (frame 2 only; with `JSON_WITH_PATH`, the one
+    /// frame, path included).
     pub bytes: u64,
 }
 
@@ -189,8 +190,14 @@ impl Writer {
                 if let Some(w) = warning {
                     report.warning(&w);
                 }
+                let encoder = Encoder::new(&fields, opts.json);
+                let encoder = match opts.message_format {
+                    MessageFormat::PathAndJson => encoder,
+                    // One frame: the path goes into it, before the fields.
+                    MessageFormat::JsonWithPath => encoder.with_path_key(path),
+                };
                 State::Active(Box::new(Active {
-                    encoder: Encoder::new(&fields, opts.json),
+                    encoder,
                     publisher,
                     opts,
                 }))

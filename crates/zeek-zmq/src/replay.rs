@@ -15,9 +15,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use zeek_zeromq_writer::channel::Sent;
-use zeek_zeromq_writer::encoder::{JsonOptions, TimestampFormat};
+use zeek_zeromq_writer::encoder::{push_json_with_path, JsonOptions, TimestampFormat};
 use zeek_zeromq_writer::endpoint;
-use zeek_zeromq_writer::options::{Options, OverflowPolicy};
+use zeek_zeromq_writer::options::{MessageFormat, Options, OverflowPolicy};
 use zeek_zeromq_writer::publisher::{PublishError, Publisher};
 use zeek_zeromq_writer::report::count;
 
@@ -34,6 +34,23 @@ impl From<Overflow> for OverflowPolicy {
         match o {
             Overflow::Block => OverflowPolicy::Block,
             Overflow::Drop => OverflowPolicy::Drop,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Two frames, [path, json] (LogZeroMQ::PATH_AND_JSON).
+    PathAndJson,
+    /// One frame, the JSON with "_path" first (LogZeroMQ::JSON_WITH_PATH).
+    JsonWithPath,
+}
+
+impl From<Format> for MessageFormat {
+    fn from(f: Format) -> MessageFormat {
+        match f {
+            Format::PathAndJson => MessageFormat::PathAndJson,
+            Format::JsonWithPath => MessageFormat::JsonWithPath,
         }
     }
 }
@@ -108,6 +125,9 @@ pub struct ReplayArgs {
     /// (LogZeroMQ::json_include_unset_fields).
     #[arg(long)]
     pub json_include_unset_fields: bool,
+    /// The messages' format (LogZeroMQ::message_format).
+    #[arg(long, value_enum, default_value_t = Format::PathAndJson)]
+    pub format: Format,
     /// Replay a TSV log x.log also when its JSON twin x.json.log is given
     /// (by default only the JSON one is replayed: both hold the same records).
     #[arg(long)]
@@ -242,6 +262,7 @@ fn options(args: &ReplayArgs) -> Result<Options, String> {
         overflow: args.overflow.into(),
         block_timeout: args.block_timeout,
         bind: args.bind,
+        message_format: args.format.into(),
         ..Options::default()
     })
 }
@@ -497,8 +518,12 @@ impl Replay<'_> {
                 std::thread::sleep(due - now);
             }
         }
+        let format = self.args.format;
         let copy = |frame: &mut Vec<u8>| {
-            frame.extend_from_slice(json);
+            match format {
+                Format::PathAndJson => frame.extend_from_slice(json),
+                Format::JsonWithPath => push_json_with_path(frame, path, json),
+            }
             Ok::<(), Infallible>(())
         };
         match self.publisher.publish_until(path, copy, signals::received) {

@@ -1,5 +1,6 @@
-//! `zeek-zmq sub`: receives `[path, json]` messages and writes the records
-//! as JSON lines to stdout or as one log file per path.
+//! `zeek-zmq sub`: receives `[path, json]` messages, or one-frame ones
+//! (`{"_path":"conn",...}`, `LogZeroMQ::JSON_WITH_PATH`), and writes the
+//! records as JSON lines to stdout or as one log file per path.
 
 use crate::curve_args::CurveArgs;
 use crate::rotate::{usable_path, LogDir, Rotation};
@@ -12,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 use zeek_zeromq_writer::curve::{self, Security, ZapHandler};
-use zeek_zeromq_writer::encoder::push_json_escaped;
+use zeek_zeromq_writer::encoder::{path_key, push_json_with_path};
 use zeek_zeromq_writer::endpoint;
 use zeek_zeromq_writer::monitor::{HandshakeMonitor, Role};
 use zeek_zeromq_writer::report::count;
@@ -26,8 +27,8 @@ pub struct SubArgs {
     /// Connect to the endpoint (Zeek binds it: LogZeroMQ::bind = T).
     #[arg(long)]
     pub connect: bool,
-    /// Only records of this path (frame 1 equal to NAME); repeatable.
-    /// Default: every path.
+    /// Only records of this path (frame 1 equal to NAME, or a one-frame
+    /// message starting {"_path":"NAME"); repeatable. Default: every path.
     #[arg(short, long = "path", value_name = "NAME")]
     pub paths: Vec<String>,
     /// Match --path as ZeroMQ does, as a prefix (conn also takes conn_long
@@ -73,6 +74,8 @@ struct Receiver {
     output: Output,
     stats: Stats,
     line: Vec<u8>,
+    /// A one-frame message's record without its `_path`.
+    record: Vec<u8>,
 }
 
 impl Receiver {
@@ -88,6 +91,40 @@ impl Receiver {
 
     /// Handles one two-frame message.
     fn message(&mut self, path: &[u8], json: &[u8]) -> io::Result<()> {
+        self.write_record(path, json, self.add_path)
+    }
+
+    /// Handles a one-frame message, `{"_path":"<path>",...}`: its record,
+    /// without `_path`, goes to `<path>.log`; stdout gets the frame as
+    /// received. `false` if it does not start with a plain path.
+    fn one_frame(&mut self, frame: &[u8]) -> io::Result<bool> {
+        let Some(rest) = frame.strip_prefix(b"{\"_path\":\"") else {
+            return Ok(false);
+        };
+        let Some(end) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
+            return Ok(false);
+        };
+        let (path, after) = (&rest[..end], &rest[end..]);
+        // The fields after the path, and the closing brace.
+        let fields: &[u8] = match after.strip_prefix(b"\",") {
+            Some(fields) => fields,
+            None if after == b"\"}" => b"}",
+            None => return Ok(false),
+        };
+        let mut record = std::mem::take(&mut self.record);
+        record.clear();
+        record.push(b'{');
+        record.extend_from_slice(fields);
+        // Written back with its path, the record is the frame again.
+        let with_path = self.add_path || matches!(self.output, Output::Stdout(_));
+        let written = self.write_record(path, &record, with_path);
+        self.record = record;
+        written.map(|()| true)
+    }
+
+    /// Checks the record `json` of `path` and writes it, with a `_path`
+    /// first if `with_path`.
+    fn write_record(&mut self, path: &[u8], json: &[u8], with_path: bool) -> io::Result<()> {
         if let Some(exact) = &self.exact {
             if !exact.iter().any(|p| p == path) {
                 return Ok(());
@@ -107,17 +144,9 @@ impl Receiver {
             );
             return Ok(());
         }
-        let line: &[u8] = if self.add_path {
+        let line: &[u8] = if with_path {
             self.line.clear();
-            self.line.extend_from_slice(b"{\"_path\":\"");
-            push_json_escaped(&mut self.line, path);
-            self.line.push(b'"');
-            if json != b"{}" {
-                self.line.push(b',');
-                self.line.extend_from_slice(&json[1..]);
-            } else {
-                self.line.push(b'}');
-            }
+            push_json_with_path(&mut self.line, path, json);
             &self.line
         } else {
             json
@@ -145,7 +174,8 @@ impl Receiver {
         Ok(())
     }
 
-    /// A message of `frames` frames, the first one `first`.
+    /// A message of `frames` frames, the first one `first`, that is
+    /// neither `[path, json]` nor `{"_path":"<path>",...}`.
     fn not_two_frames(&mut self, frames: usize, first: &[u8]) {
         let shown = String::from_utf8_lossy(&first[..first.len().min(60)]).into_owned();
         self.malformed(
@@ -271,9 +301,16 @@ fn open_socket(
     if args.paths.is_empty() {
         sock.set_subscribe(b"")
     } else {
-        args.paths
-            .iter()
-            .try_for_each(|p| sock.set_subscribe(p.as_bytes()))
+        // Frame 1 of [path, json], and the start of a one-frame message:
+        // {"_path":"conn" (its quote closed, unless --prefix).
+        args.paths.iter().try_for_each(|p| {
+            let mut one_frame = path_key(p.as_bytes());
+            if args.prefix {
+                one_frame.pop();
+            }
+            sock.set_subscribe(p.as_bytes())
+                .and_then(|()| sock.set_subscribe(&one_frame))
+        })
     }
     .map_err(|e| format!("cannot subscribe: {e}"))?;
     endpoint::validate(endpoint, bind).map_err(|e| endpoint::cannot_attach(endpoint, bind, e))?;
@@ -334,6 +371,7 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
         output,
         stats: Stats::new(start),
         line: Vec::new(),
+        record: Vec::new(),
     };
     let result = receive(&sock, &mut rx, args.stats, &mut peers);
     // Shut down: flush every file, wait for gzip, report.
@@ -404,11 +442,17 @@ fn take_batch(
             Ok(None) => return written(rx.flush()),
             Err(e) => return Err(format!("cannot receive: {e}")),
         };
-        let handled = if frames == 2 {
-            rx.message(&a[..], &b[..])
-        } else {
-            rx.not_two_frames(frames, a);
-            Ok(())
+        let handled = match frames {
+            2 => rx.message(&a[..], &b[..]),
+            1 => rx.one_frame(a).map(|ok| {
+                if !ok {
+                    rx.not_two_frames(frames, a);
+                }
+            }),
+            _ => {
+                rx.not_two_frames(frames, a);
+                Ok(())
+            }
         };
         if !written(handled)? {
             return Ok(false);

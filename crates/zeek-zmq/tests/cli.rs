@@ -955,3 +955,56 @@ fn sigint_ends_a_replay_blocked_by_a_stalled_subscriber() {
     assert!(records < 200_000, "{summary}");
     sub.terminate().assert_success();
 }
+
+/// `replay --format json-with-path` sends one frame per record, Zeek's
+/// line with `"_path"` first; `sub` writes the record without it to
+/// `<path>.log` (the file replayed, byte for byte), prints the frames as
+/// received, and selects them by --path.
+#[test]
+fn one_frame_messages_from_replay_to_sub() {
+    let tmp = TempDir::new("oneframe");
+    let conn = numbered_records(&tmp, "conn", 300);
+    let conn_long = numbered_records(&tmp, "conn_long", 5);
+    let empty = tmp.join("x.json.log");
+    fs::write(&empty, "{}\n{\"a\":1}\n").unwrap();
+    let out = tmp.join("out");
+    let ep = tmp.ipc("dir");
+    let sub = Proc::sub(&["-e", &ep, "--dir", s(&out)]);
+    let files = [conn.as_path(), conn_long.as_path(), empty.as_path()];
+    replay(&ep, &["--format", "json-with-path"], &files);
+    wait_until(10, "every record", || {
+        lines_of(&out.join("conn.log")) == 300 && lines_of(&out.join("x.log")) == 2
+    });
+    let fin = sub.terminate();
+    fin.assert_success();
+    assert!(
+        fin.stderr_text().contains("0 malformed"),
+        "{}",
+        fin.stderr_text()
+    );
+    for (file, path) in [(&conn, "conn"), (&conn_long, "conn_long"), (&empty, "x")] {
+        assert_eq!(
+            fs::read(out.join(format!("{path}.log"))).unwrap(),
+            fs::read(file).unwrap(),
+            "{path}"
+        );
+    }
+
+    // On stdout, as received; --path conn takes conn, not conn_long.
+    let ep = tmp.ipc("stdout");
+    let sub = Proc::sub(&["-e", &ep, "--path", "conn", "--path", "x"]);
+    // (Nobody subscribes to conn_long: no long wait for one.)
+    let args = ["--format", "json-with-path", "--wait-for-subscribers", "1s"];
+    replay(&ep, &args, &files);
+    sub.stdout
+        .wait_for(10, "the last record", |l| l == r#"{"_path":"x","a":1}"#);
+    let fin = sub.terminate();
+    fin.assert_success();
+    let want: Vec<String> = fs::read_to_string(&conn)
+        .unwrap()
+        .lines()
+        .map(|l| format!("{{\"_path\":\"conn\",{}", &l[1..]))
+        .chain([r#"{"_path":"x"}"#.into(), r#"{"_path":"x","a":1}"#.into()])
+        .collect();
+    assert_eq!(fin.stdout, want);
+}
