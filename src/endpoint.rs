@@ -3,6 +3,7 @@
 //! connects a socket to it. Every socket that binds or connects (the
 //! writer's, and `zeek-zmq`'s) goes through here.
 
+use crate::report::quoted;
 use std::fmt::Display;
 use std::net::ToSocketAddrs;
 
@@ -10,8 +11,8 @@ use std::net::ToSocketAddrs;
 /// `validate_bind` and `validate_connect` below.
 pub fn validate(endpoint: &str, bind: bool) -> Result<(), String> {
     // libzmq takes a C string, and the zmq crate would panic making one.
-    if endpoint.contains('\0') {
-        return Err("it contains a NUL byte".into());
+    if let Some(at) = endpoint.find('\0') {
+        return Err(format!("it contains a NUL byte at offset {at}"));
     }
     if bind {
         validate_bind(endpoint)
@@ -33,7 +34,7 @@ pub fn attach(socket: &zmq::Socket, endpoint: &str, bind: bool) -> Result<(), St
 /// `cannot bind "ENDPOINT": WHY`, or `cannot connect to "ENDPOINT": WHY`.
 pub fn cannot_attach(endpoint: &str, bind: bool, why: impl Display) -> String {
     let verb = if bind { "bind" } else { "connect to" };
-    format!("cannot {verb} \"{endpoint}\": {why}")
+    format!("cannot {verb} {}: {why}", quoted(endpoint))
 }
 
 /// Validates an endpoint Zeek connects to: `tcp://host:port` (host a name,
@@ -53,7 +54,8 @@ fn validate_connect(endpoint: &str) -> Result<(), String> {
             }
         }
         other => Err(format!(
-            "unsupported transport \"{other}\": use tcp://host:port or ipc://path"
+            "unsupported transport {}: use tcp://host:port or ipc://path",
+            quoted(other)
         )),
     }
 }
@@ -75,13 +77,14 @@ fn validate_bind(endpoint: &str) -> Result<(), String> {
             }
             match port.parse::<u16>() {
                 Ok(p) if p > 0 => Ok(()),
-                _ => Err(format!("bad port \"{port}\": expected 1-65535")),
+                _ => Err(format!("bad port {}: expected 1-65535", quoted(port))),
             }
         }
         "ipc" if !address.is_empty() => Ok(()),
         "ipc" => Err("ipc:// needs a path".into()),
         other => Err(format!(
-            "unsupported transport \"{other}\": use tcp://host:port or ipc://path"
+            "unsupported transport {}: use tcp://host:port or ipc://path",
+            quoted(other)
         )),
     }
 }
@@ -94,7 +97,7 @@ fn validate_tcp(address: &str) -> Result<(), String> {
     };
     let port: u16 = match port.parse() {
         Ok(p) if p > 0 => p,
-        _ => return Err(format!("bad port \"{port}\": expected 1-65535")),
+        _ => return Err(format!("bad port {}: expected 1-65535", quoted(port))),
     };
     let host = host
         .strip_prefix('[')
@@ -105,14 +108,14 @@ fn validate_tcp(address: &str) -> Result<(), String> {
     }
     match (host, port).to_socket_addrs() {
         Ok(addrs) if addrs.len() > 0 => Ok(()),
-        Ok(_) => Err(format!("host \"{host}\" has no address")),
-        Err(e) => Err(format!("cannot resolve host \"{host}\": {e}")),
+        Ok(_) => Err(format!("host {} has no address", quoted(host))),
+        Err(e) => Err(format!("cannot resolve host {}: {e}", quoted(host))),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{validate_bind, validate_connect};
+    use super::{validate, validate_bind, validate_connect};
 
     #[test]
     fn bind_endpoints() {
@@ -135,6 +138,19 @@ mod tests {
             let err = validate_bind(e).unwrap_err();
             assert!(err.contains(why), "{e}: {err}");
         }
+    }
+
+    #[test]
+    fn a_nul_byte_is_named_with_its_offset() {
+        for bind in [false, true] {
+            assert_eq!(
+                validate("tcp://127.0.0.1:30020\0junk", bind),
+                Err("it contains a NUL byte at offset 21".to_string())
+            );
+        }
+        // Other control characters are shown escaped.
+        let e = validate_connect("tcp://ho\u{1b}st:1").unwrap_err();
+        assert!(e.contains("\"ho\\u{1b}st\""), "{e}");
     }
 
     #[test]
