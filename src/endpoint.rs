@@ -6,6 +6,7 @@
 use crate::report::quoted;
 use std::fmt::Display;
 use std::net::ToSocketAddrs;
+use std::time::{Duration, Instant};
 
 /// Validates an endpoint to bind (`bind`) or to connect to: see
 /// `validate_bind` and `validate_connect` below.
@@ -22,13 +23,37 @@ pub fn validate(endpoint: &str, bind: bool) -> Result<(), String> {
 }
 
 /// Binds `socket` to `endpoint` (`bind`) or connects it there.
+///
+/// A bind that finds the address in use is tried again for up to
+/// [`REBIND_WAIT`]: the socket that had it may still be closing (the last
+/// writer of a bound endpoint just finished, and a new one binds it).
 pub fn attach(socket: &zmq::Socket, endpoint: &str, bind: bool) -> Result<(), String> {
     let attached = if bind {
-        socket.bind(endpoint)
+        bind_waiting(socket, endpoint, REBIND_WAIT)
     } else {
         socket.connect(endpoint)
     };
     attached.map_err(|e| cannot_attach(endpoint, bind, e))
+}
+
+/// How long a bind waits for an address in use to be released.
+pub const REBIND_WAIT: Duration = Duration::from_secs(1);
+
+/// Binds `socket` to `endpoint`, trying again while the address is in use,
+/// with pauses from 5 ms doubling to 200 ms, until `wait` passed.
+fn bind_waiting(socket: &zmq::Socket, endpoint: &str, wait: Duration) -> zmq::Result<()> {
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match socket.bind(endpoint) {
+            Err(zmq::Error::EADDRINUSE) if Instant::now() < deadline => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                std::thread::sleep(pause.min(left));
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            r => return r,
+        }
+    }
 }
 
 /// `cannot bind "ENDPOINT": WHY`, or `cannot connect to "ENDPOINT": WHY`.
@@ -115,7 +140,36 @@ fn validate_tcp(address: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{validate, validate_bind, validate_connect};
+    use super::*;
+
+    #[test]
+    fn a_bind_waits_for_an_address_being_released() {
+        let ctx = zmq::Context::new();
+        let first = ctx.socket(zmq::XPUB).unwrap();
+        first.bind("tcp://127.0.0.1:*").unwrap();
+        let endpoint = first.get_last_endpoint().unwrap().unwrap();
+        let second = ctx.socket(zmq::XPUB).unwrap();
+        // Released a little after the bind began: the bind succeeds.
+        let held = endpoint.clone();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            first.unbind(&held).unwrap();
+        });
+        let start = Instant::now();
+        attach(&second, &endpoint, true).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(100));
+        release.join().unwrap();
+        // Held for good: it gives up after about REBIND_WAIT.
+        let third = ctx.socket(zmq::XPUB).unwrap();
+        let start = Instant::now();
+        let e = attach(&third, &endpoint, true).unwrap_err();
+        let waited = start.elapsed();
+        assert!(e.contains("Address already in use"), "{e}");
+        assert!(
+            waited >= REBIND_WAIT && waited < REBIND_WAIT * 3,
+            "{waited:?}"
+        );
+    }
 
     #[test]
     fn bind_endpoints() {
