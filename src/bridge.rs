@@ -238,13 +238,24 @@ struct HostReport<'a>(&'a Host);
 
 impl Report for HostReport<'_> {
     fn error(&self, msg: &str) {
-        self.0.error(msg);
+        self.0.error(&whole(msg));
     }
     fn warning(&self, msg: &str) {
-        self.0.warning(msg);
+        self.0.warning(&whole(msg));
     }
     fn info(&self, msg: &str) {
-        self.0.info(msg);
+        self.0.info(&whole(msg));
+    }
+}
+
+/// `msg` with any NUL byte written `\0`: Zeek's reporter takes a C string,
+/// which would end there. (Values in messages are escaped already, see
+/// [`crate::report::quoted`]; this keeps any other text whole too.)
+fn whole(msg: &str) -> std::borrow::Cow<'_, str> {
+    if msg.contains('\0') {
+        msg.replace('\0', "\\0").into()
+    } else {
+        msg.into()
     }
 }
 

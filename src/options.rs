@@ -12,6 +12,7 @@
 
 use crate::channel::SocketOptions;
 use crate::encoder::{JsonOptions, TimestampFormat};
+use crate::report::{escaped, quoted};
 use std::time::Duration;
 
 /// `LogZeroMQ::OverflowPolicy`: what a writer does when a subscriber is
@@ -223,7 +224,8 @@ const DEFS: &[OptionDef] = &[
     OptionDef {
         script: "wait_for_subscribers",
         config: &["wait_for_subscribers"],
-        expected: "an interval up to 1 day (e.g. \"5 secs\" or seconds as a number)",
+        expected: "0 (no wait) or an interval from 1 msec to 1 day \
+                   (e.g. \"5 secs\" or seconds as a number)",
         set: |o, v| set_interval(&mut o.wait_for_subscribers, v, MAX_INTERVAL),
     },
     OptionDef {
@@ -273,25 +275,27 @@ const DEFS: &[OptionDef] = &[
     OptionDef {
         script: "block_timeout",
         config: &["block_timeout"],
-        expected: "an interval up to 1 day (e.g. \"5 secs\" or seconds as a number)",
+        expected: "0 (no limit) or an interval from 1 msec to 1 day \
+                   (e.g. \"5 secs\" or seconds as a number)",
         set: |o, v| set_interval(&mut o.block_timeout, v, MAX_INTERVAL),
     },
     OptionDef {
         script: "drop_report_interval",
         config: &["drop_report_interval"],
-        expected: "an interval up to 1 day (e.g. \"1 min\" or seconds as a number)",
+        expected: "0 (every heartbeat) or an interval from 1 msec to 1 day \
+                   (e.g. \"1 min\" or seconds as a number)",
         set: |o, v| set_interval(&mut o.drop_report_interval, v, MAX_INTERVAL),
     },
     OptionDef {
         script: "heartbeat_interval",
         config: &["heartbeat_interval"],
-        expected: "an interval up to 6553 secs (e.g. \"1 sec\"; 0 = no heartbeats)",
+        expected: "0 (no heartbeats) or an interval from 1 msec to 6553 secs (e.g. \"1 sec\")",
         set: |o, v| set_interval(&mut o.heartbeat_interval, v, MAX_HEARTBEAT_INTERVAL),
     },
     OptionDef {
         script: "heartbeat_timeout",
         config: &["heartbeat_timeout"],
-        expected: "an interval up to 6553 secs (e.g. \"30 secs\")",
+        expected: "0 (never) or an interval from 1 msec to 6553 secs (e.g. \"30 secs\")",
         set: |o, v| set_interval(&mut o.heartbeat_timeout, v, MAX_HEARTBEAT_INTERVAL),
     },
     OptionDef {
@@ -346,10 +350,16 @@ pub fn script_option_names() -> impl Iterator<Item = &'static str> {
     DEFS.iter().map(|d| d.script)
 }
 
-/// Sets `field` to the interval `v` if it parses and is at most `max`.
+/// The shortest interval an option takes, zero aside: libzmq counts in
+/// milliseconds, and a shorter heartbeat interval or timeout would become
+/// 0, silently turning it off.
+const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// Sets `field` to the interval `v` if it parses and is 0 or from
+/// [`MIN_INTERVAL`] to `max`.
 fn set_interval(field: &mut Duration, v: &str, max: Duration) -> bool {
     match parse_interval(v) {
-        Some(d) if d <= max => {
+        Some(d) if d <= max && (d.is_zero() || d >= MIN_INTERVAL) => {
             *field = d;
             true
         }
@@ -398,36 +408,80 @@ pub fn parse_interval(v: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(total).ok()
 }
 
-/// Resolves options; returns them with the warnings to report.
+/// The options of a writer, and what was wrong with the values given, by
+/// where they came from.
+#[derive(Debug)]
+pub struct Resolved {
+    pub options: Options,
+    /// About script-level values: the same for every writer of the
+    /// process (the writer reports each once per process).
+    pub script_warnings: Vec<String>,
+    /// About the filter's `$config`: this writer's own.
+    pub config_warnings: Vec<String>,
+}
+
+/// Resolves options; returns them with the warnings to report, those about
+/// the script-level values first.
 pub fn resolve(script: &[(String, String)], config: &[(String, String)]) -> (Options, Vec<String>) {
+    let r = resolve_by_source(script, config);
+    let mut warnings = r.script_warnings;
+    warnings.extend(r.config_warnings);
+    (r.options, warnings)
+}
+
+/// Resolves options: the defaults, then `script` (`LogZeroMQ::*`), then
+/// `config` (the filter's `$config`). A value that does not parse leaves
+/// the option as it was, and a warning names the value used instead. The
+/// values are shown escaped ([`quoted`]).
+pub fn resolve_by_source(script: &[(String, String)], config: &[(String, String)]) -> Resolved {
     let mut opts = Options::default();
-    let mut warnings = Vec::new();
+    let mut script_warnings = Vec::new();
+    // The script-level values that were used, to name them when a
+    // `$config` value falls back to one.
+    let mut used: Vec<(&str, &str)> = Vec::new();
     for (name, value) in script {
         match DEFS.iter().find(|d| d.script == name) {
             Some(def) => {
-                if !(def.set)(&mut opts, value) {
-                    warnings.push(format!(
-                        "LogZeroMQ::{name} = \"{value}\" is not {}; using the default",
+                if (def.set)(&mut opts, value) {
+                    used.push((def.script, value));
+                } else {
+                    script_warnings.push(format!(
+                        "LogZeroMQ::{name} = {} is not {}; using the default",
+                        quoted(value),
                         def.expected
                     ));
                 }
             }
-            None => warnings.push(format!("unknown script option LogZeroMQ::{name} ignored")),
+            None => script_warnings.push(format!(
+                "unknown script option LogZeroMQ::{} ignored",
+                escaped(name)
+            )),
         }
     }
-    // Unknown keys are check_config_keys' to report.
+    let mut config_warnings = Vec::new();
     for (key, value) in config {
+        // Unknown keys are check_config_keys' to report.
         let Some(def) = DEFS.iter().find(|d| d.config.contains(&key.as_str())) else {
             continue;
         };
         if !(def.set)(&mut opts, value) {
-            warnings.push(format!(
-                "$config[\"{key}\"] = \"{value}\" is not {}; using LogZeroMQ::{}",
-                def.expected, def.script
+            let instead = match used.iter().find(|(s, _)| *s == def.script) {
+                Some((_, v)) => format!("LogZeroMQ::{} = {}", def.script, quoted(v)),
+                None => format!("LogZeroMQ::{} (the default)", def.script),
+            };
+            config_warnings.push(format!(
+                "$config[{}] = {} is not {}; using {instead}",
+                quoted(key),
+                quoted(value),
+                def.expected
             ));
         }
     }
-    (opts, warnings)
+    Resolved {
+        options: opts,
+        script_warnings,
+        config_warnings,
+    }
 }
 
 /// `Err` with the message for the writer's error if `config` has a key no
@@ -446,8 +500,8 @@ pub fn check_config_keys(config: &[(String, String)], opts: &Options) -> Result<
     let described: Vec<String> = unknown
         .iter()
         .map(|k| match closest_config_key(k) {
-            Some(known) => format!("\"{k}\" (did you mean \"{known}\"?)"),
-            None => format!("\"{k}\""),
+            Some(known) => format!("{} (did you mean \"{known}\"?)", quoted(k)),
+            None => quoted(k),
         })
         .collect();
     let mut text = format!(
@@ -469,7 +523,7 @@ pub fn check_config_keys(config: &[(String, String)], opts: &Options) -> Result<
     } else {
         format!(
             "without the key it would go to {} ({source})",
-            opts.endpoint
+            escaped(&opts.endpoint)
         )
     };
     Err(format!("{text}: not publishing this log; {without}"))
@@ -625,6 +679,81 @@ mod tests {
         let (o, w) = resolve(&[], &kv(&[("message_format", "ONE_FRAME")]));
         assert_eq!(o.message_format, MessageFormat::PathAndJson);
         assert!(w[0].contains("LogZeroMQ::JSON_WITH_PATH"), "{w:?}");
+    }
+
+    #[test]
+    fn intervals_below_a_millisecond_are_refused_zero_is_not() {
+        let names = [
+            "wait_for_subscribers",
+            "block_timeout",
+            "drop_report_interval",
+            "heartbeat_interval",
+            "heartbeat_timeout",
+        ];
+        for name in names {
+            // Zeek renders `0.001 usec` as 1e-09.
+            for tiny in ["1e-09", "0.999 msecs", "500 usecs"] {
+                let r = resolve_by_source(&kv(&[(name, tiny)]), &[]);
+                assert_eq!(r.options, Options::default(), "{name} = {tiny}");
+                assert_eq!(r.script_warnings.len(), 1, "{name}: {r:?}");
+                let w = &r.script_warnings[0];
+                assert!(
+                    w.starts_with(&format!("LogZeroMQ::{name} = \"{tiny}\" is not 0 ("))
+                        && w.contains("an interval from 1 msec to")
+                        && w.ends_with("; using the default"),
+                    "{w}"
+                );
+                // In $config: the script-level value is used, and named.
+                let r = resolve_by_source(&kv(&[(name, "2")]), &kv(&[(name, tiny)]));
+                assert!(r.script_warnings.is_empty(), "{r:?}");
+                let w = &r.config_warnings[0];
+                assert!(
+                    w.starts_with(&format!("$config[\"{name}\"] = \"{tiny}\" is not 0 ("))
+                        && w.ends_with(&format!("; using LogZeroMQ::{name} = \"2\"")),
+                    "{w}"
+                );
+                let r = resolve_by_source(&[], &kv(&[(name, tiny)]));
+                assert!(
+                    r.config_warnings[0]
+                        .ends_with(&format!("; using LogZeroMQ::{name} (the default)")),
+                    "{r:?}"
+                );
+            }
+            for fine in ["0", "0.0", "0.001", "1 msec", "1.5 msecs"] {
+                let (_, w) = resolve(&kv(&[(name, fine)]), &[]);
+                assert!(w.is_empty(), "{name} = {fine}: {w:?}");
+            }
+        }
+        let (o, _) = resolve(&kv(&[("heartbeat_timeout", "0")]), &[]);
+        assert_eq!(o.heartbeat_timeout, Duration::ZERO);
+        assert_eq!(o.socket_options().heartbeat_timeout_ms, 0);
+        let (o, _) = resolve(&kv(&[("heartbeat_interval", "0.001")]), &[]);
+        assert_eq!(o.socket_options().heartbeat_ivl_ms, 1);
+    }
+
+    #[test]
+    fn warnings_show_values_escaped() {
+        let r = resolve_by_source(
+            &kv(&[("zmq_hwm", "1\0\n2"), ("no\u{7}such", "x")]),
+            &kv(&[("hwm", "\u{1b}[2J"), ("col\0our", "red")]),
+        );
+        let all = [r.script_warnings, r.config_warnings].concat();
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all[0].starts_with("LogZeroMQ::zmq_hwm = \"1\\0\\n2\" is not"));
+        assert_eq!(
+            all[1],
+            "unknown script option LogZeroMQ::no\\u{7}such ignored"
+        );
+        assert!(all[2].starts_with("$config[\"hwm\"] = \"\\u{1b}[2J\" is not"));
+        assert!(
+            all.iter().all(|w| !w.chars().any(char::is_control)),
+            "{all:?}"
+        );
+        // An unknown key is check_config_keys' error, escaped too.
+        let config = kv(&[("col\0our", "red")]);
+        let e = check_config_keys(&config, &resolve(&[], &config).0).unwrap_err();
+        assert!(e.starts_with("unknown $config key \"col\\0our\""), "{e}");
+        assert!(!e.chars().any(char::is_control), "{e}");
     }
 
     #[test]

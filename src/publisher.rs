@@ -43,7 +43,7 @@ use crate::encoder;
 use crate::endpoint;
 use crate::frames::{Frame, FramePool, Reach};
 use crate::options::{MessageFormat, Options, OverflowPolicy};
-use crate::report::Level;
+use crate::report::{quoted, Level};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -152,8 +152,8 @@ fn shared_bound(
     {
         if existing.security != security {
             return Err(format!(
-                "\"{}\" is already bound by another writer with other CURVE settings",
-                opts.endpoint
+                "{} is already bound by another writer with other CURVE settings",
+                quoted(&opts.endpoint)
             ));
         }
         let warning = options_conflict(&opts.endpoint, &existing.socket_options, opts);
@@ -207,8 +207,9 @@ fn options_conflict(endpoint: &str, applied: &SocketOptions, opts: &Options) -> 
         return None;
     }
     Some(format!(
-        "\"{endpoint}\" is bound by another writer, and its socket's options apply to this \
+        "{} is bound by another writer, and its socket's options apply to this \
          writer too: {}",
+        quoted(endpoint),
         differences.join(", ")
     ))
 }

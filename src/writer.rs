@@ -11,7 +11,7 @@ use crate::frames::Reach;
 use crate::options::{self, MessageFormat, Options, OverflowPolicy};
 use crate::publisher::{PublishError, Publisher};
 use crate::record::{FieldSpec, Slot};
-use crate::report::Report;
+use crate::report::{self, Report};
 use crate::stop::StopSignal;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -173,10 +173,18 @@ impl Writer {
         config: Vec<(String, String)>,
     ) {
         self.path = path.to_vec();
-        let (mut opts, warnings) = options::resolve(&self.script_options, &config);
-        for w in &warnings {
+        let resolved = options::resolve_by_source(&self.script_options, &config);
+        // Every writer has the same script-level options: one warning each
+        // for all of them, by whichever writer starts first.
+        for w in &resolved.script_warnings {
+            if report::first_in_process(w) {
+                report.warning(&format!("{w} (said once for all writers)"));
+            }
+        }
+        for w in &resolved.config_warnings {
             report.warning(w);
         }
+        let mut opts = resolved.options;
         if self.unsigned_millis && opts.json.timestamps == TimestampFormat::Millis {
             opts.json.timestamps = TimestampFormat::MillisUnsigned;
         }
@@ -221,8 +229,8 @@ impl Writer {
         }
         endpoint::validate(&opts.endpoint, opts.bind).map_err(|why| {
             format!(
-                "bad endpoint \"{}\": {why}; not publishing this log",
-                opts.endpoint
+                "bad endpoint {}: {why}; not publishing this log",
+                report::quoted(&opts.endpoint)
             )
         })?;
         let security = curve::resolve(&opts.curve, opts.bind)
@@ -412,6 +420,39 @@ mod tests {
     use crate::record::Kind;
     use crate::report::Collected;
     use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    #[test]
+    fn a_script_option_is_warned_about_once_per_process_config_per_writer() {
+        // A value no other test uses: the set of said messages is the
+        // process's.
+        let script = vec![
+            ("endpoint".to_string(), "tcp://127.0.0.1:1".to_string()),
+            ("wait_for_subscribers".into(), "0".into()),
+            ("zmq_hwm".into(), "writer::tests once".into()),
+        ];
+        let config = || vec![("linger".to_string(), "-7".to_string())];
+        let warnings: Vec<Vec<String>> = (0..5)
+            .map(|_| {
+                let report = Collected::default();
+                let mut w = Writer::new(script.clone());
+                w.init(&report, b"conn", vec![], config());
+                w.finish(&report);
+                report.take().into_iter().map(|(_, m)| m).collect()
+            })
+            .collect();
+        let about_script = |m: &String| m.starts_with("LogZeroMQ::zmq_hwm");
+        assert_eq!(warnings[0].iter().filter(|m| about_script(m)).count(), 1);
+        assert!(
+            warnings[0][0].ends_with("(said once for all writers)"),
+            "{warnings:?}"
+        );
+        for w in &warnings {
+            assert_eq!(w.iter().filter(|m| m.contains("$config[")).count(), 1);
+        }
+        for w in &warnings[1..] {
+            assert!(!w.iter().any(about_script), "{warnings:?}");
+        }
+    }
 
     #[test]
     fn the_record_a_panic_interrupted_counts_as_dropped() {
