@@ -26,6 +26,7 @@ pub mod options;
 pub mod publisher;
 pub mod record;
 pub mod report;
+pub mod sequence;
 pub mod writer;
 
 pub use record::{FieldSpec, Kind, Slot};

@@ -49,6 +49,9 @@ pub struct Options {
     pub bind: bool,
     /// The CURVE options, as given (checked by [`crate::curve`]).
     pub curve: CurveOptions,
+    /// Number the records: a third frame on every message
+    /// ([`crate::sequence`]).
+    pub sequence_numbers: bool,
 }
 
 /// The CURVE options as text; empty = not set.
@@ -116,6 +119,7 @@ impl Default for Options {
             heartbeat_timeout: Duration::from_secs(30),
             bind: false,
             curve: CurveOptions::default(),
+            sequence_numbers: false,
         }
     }
 }
@@ -265,6 +269,12 @@ const DEFS: &[OptionDef] = &[
         config: &["bind"],
         expected: "T or F",
         set: |o, v| parse_bool(v).map(|b| o.bind = b).is_some(),
+    },
+    OptionDef {
+        script: "sequence_numbers",
+        config: &["sequence_numbers"],
+        expected: "T or F",
+        set: |o, v| parse_bool(v).map(|b| o.sequence_numbers = b).is_some(),
     },
     // CURVE values are taken as they are and checked when the writer starts
     // (so that a secret never appears in a warning about its format).

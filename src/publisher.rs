@@ -30,6 +30,7 @@ use crate::endpoint;
 use crate::frames::{Frame, FramePool, Reach};
 use crate::options::{Options, OverflowPolicy};
 use crate::report::Level;
+use crate::sequence::Numbering;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,8 @@ pub struct Publisher {
     linger: Option<Duration>,
     /// Buffers for frame 2, sent without copies.
     frames: FramePool,
+    /// With `sequence_numbers`: the next record's number.
+    numbering: Option<Numbering>,
 }
 
 /// What closing a publisher left undelivered.
@@ -220,6 +223,7 @@ impl Publisher {
             stalled: false,
             linger: u64::try_from(linger_ms).ok().map(Duration::from_millis),
             frames: FramePool::new(),
+            numbering: opts.sequence_numbers.then(Numbering::new),
         };
         if opts.connect_pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
@@ -317,6 +321,8 @@ impl Publisher {
         give_up: impl Fn() -> bool,
     ) -> Result<Sent, PublishError<E>> {
         let mut frame = self.frames.take();
+        // Numbered first: a record that is not sent has its number too.
+        frame.seq = self.numbering.as_mut().map(Numbering::next_frame);
         if let Err(e) = fill(&mut frame.buf) {
             self.frames.give_back(frame);
             return Err(PublishError::Fill(e));
@@ -382,6 +388,11 @@ impl Publisher {
                 return Ok(Some(again));
             }
         }
+    }
+
+    /// The id the writer's sequence numbers carry, if it numbers them.
+    pub fn writer_id(&self) -> Option<u64> {
+        self.numbering.as_ref().map(Numbering::writer_id)
     }
 
     /// Records still in libzmq's hands (queued, or being written).

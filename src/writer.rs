@@ -318,16 +318,23 @@ impl Writer {
             return;
         };
         // Records queued for only some subscribers count as dropped already.
-        let unsent = active.publisher.close().queued;
+        let writer_id = active.publisher.writer_id();
+        // At most what counts as sent: libzmq may also hold a record
+        // counted as dropped (see `Channel::send_seq`).
+        let unsent = active.publisher.close().queued.min(self.stats.sent);
         self.stats.sent -= unsent;
         self.stats.dropped += unsent;
         self.stats.dropped_unsent += unsent;
         let s = self.stats;
         if s.dropped > 0 {
+            // With sequence numbers: which ones this writer's were.
+            let numbered = writer_id.map_or_else(String::new, |id| {
+                format!("; sequence numbers 1 to {} of writer {id:016x}", s.written)
+            });
             report.info(&format!(
                 "published {} of {} records, dropped {} ({} with no subscriber, \
                  {} with a slow subscriber, {} unsent when the linger time ran out, \
-                 {} unencodable, {} on socket errors)",
+                 {} unencodable, {} on socket errors){numbered}",
                 s.sent,
                 s.written,
                 s.dropped,
@@ -348,7 +355,9 @@ impl Writer {
     pub fn take_counts(&mut self) -> Stats {
         let mut now = self.stats;
         if let State::Active(active) = &self.state {
-            now.sent -= active.publisher.in_flight(Reach::All);
+            now.sent = now
+                .sent
+                .saturating_sub(active.publisher.in_flight(Reach::All));
         }
         let earlier = std::mem::replace(&mut self.counted, now);
         now.since(&earlier)
