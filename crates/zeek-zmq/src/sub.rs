@@ -1,7 +1,10 @@
 //! `zeek-zmq sub`: receives `[path, json]` messages and writes the records
-//! as JSON lines to stdout or as one log file per path.
+//! as JSON lines to stdout or as one log file per path. Messages with a
+//! sequence number (`[path, json, seq]`, `LogZeroMQ::sequence_numbers`)
+//! are checked for gaps ([`crate::gaps`]).
 
 use crate::curve_args::CurveArgs;
+use crate::gaps::Gaps;
 use crate::rotate::{usable_path, LogDir, Rotation};
 use crate::signals;
 use crate::stats::{Malformed, Stats};
@@ -14,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use zeek_zeromq_writer::curve::{self, ZapHandler};
 use zeek_zeromq_writer::encoder::push_json_escaped;
 use zeek_zeromq_writer::endpoint;
+use zeek_zeromq_writer::sequence;
 
 #[derive(Args, Debug)]
 pub struct SubArgs {
@@ -65,11 +69,15 @@ enum Output {
 /// How many malformed messages are described one by one.
 const SHOW_MALFORMED: u64 = 5;
 
+/// Gaps in the sequence numbers are reported at most this often.
+const GAP_REPORT_EVERY: Duration = Duration::from_secs(1);
+
 struct Receiver {
     exact: Option<Vec<Vec<u8>>>,
     add_path: bool,
     output: Output,
     stats: Stats,
+    gaps: Gaps,
     line: Vec<u8>,
 }
 
@@ -84,12 +92,17 @@ impl Receiver {
         }
     }
 
-    /// Handles one two-frame message.
-    fn message(&mut self, path: &[u8], json: &[u8]) -> io::Result<()> {
+    /// Handles one message: `[path, json]`, or `[path, json, seq]` with
+    /// `seq` read (number, writer id).
+    fn message(&mut self, path: &[u8], json: &[u8], seq: Option<(u64, u64)>) -> io::Result<()> {
         if let Some(exact) = &self.exact {
             if !exact.iter().any(|p| p == path) {
                 return Ok(());
             }
+        }
+        // It arrived, whatever it holds.
+        if let Some((seq, writer)) = seq {
+            self.gaps.record(path, seq, writer);
         }
         let is_object = json.first() == Some(&b'{')
             && !json.contains(&b'\n')
@@ -144,11 +157,23 @@ impl Receiver {
     }
 
     /// A message of `frames` frames, the first one `first`.
-    fn not_two_frames(&mut self, frames: usize, first: &[u8]) {
+    fn bad_frame_count(&mut self, frames: usize, first: &[u8]) {
         let shown = String::from_utf8_lossy(&first[..first.len().min(60)]).into_owned();
         self.malformed(
             Malformed::Frames,
             format!("{frames} frame(s), frame 1 {shown:?}"),
+        );
+    }
+
+    /// A three-frame message whose frame 3 is not a sequence number.
+    fn bad_sequence(&mut self, path: &[u8], frame: &[u8]) {
+        let shown = String::from_utf8_lossy(&frame[..frame.len().min(60)]).into_owned();
+        self.malformed(
+            Malformed::BadSequence,
+            format!(
+                "path \"{}\": frame 3 is not a sequence number: {shown:?}",
+                String::from_utf8_lossy(path)
+            ),
         );
     }
 
@@ -183,30 +208,35 @@ impl Receiver {
     }
 }
 
-/// Reads one message into `a`/`b`: `Ok(None)` when none is waiting,
+/// The first three frames of a message (the others are only counted).
+type Parts = (zmq::Message, zmq::Message, zmq::Message);
+
+/// Reads one message into `parts`: `Ok(None)` when none is waiting,
 /// `Ok(Some(frames))` with the number of frames.
-fn recv_message(
-    sock: &zmq::Socket,
-    a: &mut zmq::Message,
-    b: &mut zmq::Message,
-) -> zmq::Result<Option<usize>> {
-    match sock.recv(a, zmq::DONTWAIT) {
+fn recv_message(sock: &zmq::Socket, parts: &mut Parts) -> zmq::Result<Option<usize>> {
+    match sock.recv(&mut parts.0, zmq::DONTWAIT) {
         Ok(()) => {}
         Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(None),
         Err(e) => return Err(e),
     }
     let mut frames = 1;
-    if a.get_more() {
-        // The rest of a message is there once its first frame is.
-        recv_retrying(sock, b)?;
+    let mut more = parts.0.get_more();
+    // The rest of a message is there once its first frame is.
+    if more {
+        recv_retrying(sock, &mut parts.1)?;
         frames += 1;
-        let mut more = b.get_more();
-        let mut rest = zmq::Message::new();
-        while more {
-            recv_retrying(sock, &mut rest)?;
-            frames += 1;
-            more = rest.get_more();
-        }
+        more = parts.1.get_more();
+    }
+    if more {
+        recv_retrying(sock, &mut parts.2)?;
+        frames += 1;
+        more = parts.2.get_more();
+    }
+    let mut rest = zmq::Message::new();
+    while more {
+        recv_retrying(sock, &mut rest)?;
+        frames += 1;
+        more = rest.get_more();
     }
     Ok(Some(frames))
 }
@@ -307,6 +337,7 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
         add_path: args.add_path,
         output,
         stats: Stats::new(start),
+        gaps: Gaps::default(),
         line: Vec::new(),
     };
     let result = receive(&sock, &mut rx, args.stats, zap.as_ref());
@@ -316,6 +347,9 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
         Output::Dir(dir) => dir.close(),
     };
     eprintln!("{}", rx.stats.final_line(Instant::now()));
+    if rx.gaps.any() {
+        eprintln!("{}", rx.gaps.final_line());
+    }
     drop(sock);
     drop(zap);
     result?;
@@ -334,7 +368,12 @@ fn receive(
     zap: Option<&ZapHandler>,
 ) -> Result<(), String> {
     let mut next_stats = stats_every.map(|d| Instant::now() + d);
-    let mut message = (zmq::Message::new(), zmq::Message::new());
+    let mut next_gap_report = Instant::now();
+    let mut message = (
+        zmq::Message::new(),
+        zmq::Message::new(),
+        zmq::Message::new(),
+    );
     while !signals::received() {
         let wait = rx.wait_at_most(next_stats);
         match sock.poll(zmq::POLLIN, wait.as_millis() as i64) {
@@ -351,6 +390,10 @@ fn receive(
         for (_, m) in zap.map_or_else(Vec::new, |z| z.take_reports("publisher")) {
             eprintln!("zeek-zmq sub: {m}");
         }
+        if rx.gaps.has_new() && Instant::now() >= next_gap_report {
+            eprintln!("{}", rx.gaps.report_line());
+            next_gap_report = Instant::now() + GAP_REPORT_EVERY;
+        }
         if let (Some(t), Some(every)) = (next_stats, stats_every) {
             let now = Instant::now();
             if now >= t {
@@ -365,23 +408,28 @@ fn receive(
 /// Handles the messages waiting, at most a batch of them; if that was all,
 /// flushes the output so that readers see what arrived. `Ok(false)` when
 /// the reader of stdout is gone.
-fn take_batch(
-    sock: &zmq::Socket,
-    rx: &mut Receiver,
-    (a, b): &mut (zmq::Message, zmq::Message),
-) -> Result<bool, String> {
+fn take_batch(sock: &zmq::Socket, rx: &mut Receiver, parts: &mut Parts) -> Result<bool, String> {
     const BATCH: usize = 4096;
     for _ in 0..BATCH {
-        let frames = match recv_message(sock, a, b) {
+        let frames = match recv_message(sock, parts) {
             Ok(Some(n)) => n,
             Ok(None) => return written(rx.flush()),
             Err(e) => return Err(format!("cannot receive: {e}")),
         };
-        let handled = if frames == 2 {
-            rx.message(&a[..], &b[..])
-        } else {
-            rx.not_two_frames(frames, a);
-            Ok(())
+        let (a, b, c) = (&parts.0[..], &parts.1[..], &parts.2[..]);
+        let handled = match frames {
+            2 => rx.message(a, b, None),
+            3 => match sequence::parse(c) {
+                Some(seq) => rx.message(a, b, Some(seq)),
+                None => {
+                    rx.bad_sequence(a, c);
+                    Ok(())
+                }
+            },
+            _ => {
+                rx.bad_frame_count(frames, a);
+                Ok(())
+            }
         };
         if !written(handled)? {
             return Ok(false);
