@@ -86,6 +86,17 @@ export {
 	## Per-filter ``$config`` key: ``heartbeat_timeout``.
 	const heartbeat_timeout: interval = 30sec &redef;
 
+	## The kernel's send buffer of each of a writer's TCP connections
+	## (``ZMQ_SNDBUF``), in bytes; 0 leaves it to the OS, which on Linux
+	## grows it up to the maximum of ``net.ipv4.tcp_wmem`` (4 MiB by
+	## default). Linux doubles the value for its bookkeeping and caps it at
+	## ``net.core.wmem_max``. Records in it have left the writer but may not
+	## have reached the subscriber; the default bounds them without costing
+	## throughput on a LAN (at 10 ms round-trip time it allows about
+	## 100 Mbit/s per connection; raise it for more, or over longer paths).
+	## Per-filter ``$config`` key: ``sndbuf``.
+	const sndbuf: count = 131072 &redef;
+
 	## What a writer does when a subscriber is :zeek:see:`LogZeroMQ::zmq_hwm`
 	## messages behind.
 	type OverflowPolicy: enum {

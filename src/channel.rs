@@ -103,6 +103,11 @@ pub struct SocketOptions {
     /// closed. That is what finds a dead or stopped peer while records flow:
     /// a PING waits behind them in the full buffers (0 = neither).
     pub heartbeat_timeout_ms: i32,
+    /// ZMQ_SNDBUF: the kernel's send buffer of each connection, in bytes
+    /// (0 = the OS default, which Linux grows up to `net.ipv4.tcp_wmem`'s
+    /// maximum, 4 MiB by default). What it holds counts as sent before the
+    /// subscriber's kernel acknowledged it: this bounds that.
+    pub sndbuf: i32,
 }
 
 impl Default for SocketOptions {
@@ -112,6 +117,7 @@ impl Default for SocketOptions {
             linger_ms: 3000,
             heartbeat_ivl_ms: 1000,
             heartbeat_timeout_ms: 30_000,
+            sndbuf: 128 * 1024,
         }
     }
 }
@@ -264,6 +270,11 @@ impl Channel {
             .and_then(|_| socket.set_tcp_keepalive_intvl(secs(opts.heartbeat_ivl_ms)))
             .and_then(|_| socket.set_tcp_keepalive_cnt(3))
             .map_err(|e| format!("cannot set socket options: {e}"))?;
+        if opts.sndbuf > 0 {
+            socket
+                .set_sndbuf(opts.sndbuf)
+                .map_err(|e| format!("cannot set the send buffer size: {e}"))?;
+        }
         if opts.heartbeat_timeout_ms > 0 {
             set_int_option(
                 &mut socket,

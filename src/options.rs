@@ -49,6 +49,8 @@ pub struct Options {
     pub bind: bool,
     /// The CURVE options, as given (checked by [`crate::curve`]).
     pub curve: CurveOptions,
+    /// ZMQ_SNDBUF in bytes (0 = the OS default).
+    pub sndbuf: i32,
     /// Number the records: a third frame on every message
     /// ([`crate::sequence`]).
     pub sequence_numbers: bool,
@@ -119,6 +121,7 @@ impl Default for Options {
             heartbeat_timeout: Duration::from_secs(30),
             bind: false,
             curve: CurveOptions::default(),
+            sndbuf: 128 * 1024,
             sequence_numbers: false,
         }
     }
@@ -134,6 +137,7 @@ impl Options {
             linger_ms: self.linger_ms,
             heartbeat_ivl_ms: ms(self.heartbeat_interval),
             heartbeat_timeout_ms: ms(self.heartbeat_timeout),
+            sndbuf: self.sndbuf,
         }
     }
 }
@@ -269,6 +273,19 @@ const DEFS: &[OptionDef] = &[
         config: &["bind"],
         expected: "T or F",
         set: |o, v| parse_bool(v).map(|b| o.bind = b).is_some(),
+    },
+    OptionDef {
+        script: "sndbuf",
+        config: &["sndbuf"],
+        expected: "bytes up to 2147483647 (0 = the OS default)",
+        set: |o, v| {
+            v.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .map(|n| o.sndbuf = n)
+                .is_some()
+        },
     },
     OptionDef {
         script: "sequence_numbers",

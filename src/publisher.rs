@@ -164,6 +164,7 @@ fn options_conflict(endpoint: &str, applied: &SocketOptions, opts: &Options) -> 
             own.heartbeat_timeout_ms,
             " ms",
         ),
+        ("sndbuf", applied.sndbuf, own.sndbuf, " bytes"),
     ]
     .into_iter()
     .filter(|(_, applied, own, _)| applied != own)
