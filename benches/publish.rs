@@ -381,7 +381,7 @@ fn paired_summary(d: &Dump, transports: &[(&str, String)]) {
 fn sndbuf_paired(d: &Dump, values: &str) {
     let values: Vec<&str> = values.split(',').map(str::trim).collect();
     let rounds = if common::quick() { 20 } else { 100 };
-    let big_fields = vec![
+    let big_fields = [
         FieldSpec::new("n", Kind::Count, Kind::Other, false),
         FieldSpec::new("s", Kind::String, Kind::Other, false),
     ];
