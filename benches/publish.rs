@@ -23,11 +23,15 @@
 //! received the batch and asserts it received exactly as many as were
 //! written; at the end it checks the writer's own counters (none dropped).
 //! All sockets use `hwm = 0`, so nothing is ever dropped for being behind.
+//!
+//! `BENCH_SNDBUF=0,65536,131072 cargo bench --bench publish` compares send
+//! buffer sizes instead (`LogZeroMQ::sndbuf`, 0 = the OS's own): see
+//! [`sndbuf_paired`].
 
 mod common;
 
 use common::median;
-use common::publishing::{thread_cpu, writer, RawPublisher};
+use common::publishing::{thread_cpu, writer, writer_with, RawPublisher};
 use common::Dump;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -35,8 +39,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
+use zeek_zeromq_writer::dump::OwnedRecord;
 use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
 use zeek_zeromq_writer::report::Collected;
+use zeek_zeromq_writer::{FieldSpec, Kind, Writer};
 
 /// A SUB socket bound in its own thread, counting `[path, json]` messages.
 struct Subscriber {
@@ -365,6 +371,90 @@ fn paired_summary(d: &Dump, transports: &[(&str, String)]) {
     }
 }
 
+/// `BENCH_SNDBUF=<bytes>,<bytes>,...`: what the send buffer costs, over
+/// tcp loopback. One writer per value (`$config["sndbuf"]`; 0 = the OS's
+/// own, which Linux autotunes), all connected to one subscriber, publish
+/// alternating blocks as [`paired`] does, each block delivered before the
+/// next; for the corpus's conn records and for records of 8 KiB. Prints,
+/// per value, the median ns per record delivered, the throughput, and the
+/// median ratio to the first value's time in the same round.
+fn sndbuf_paired(d: &Dump, values: &str) {
+    let values: Vec<&str> = values.split(',').map(str::trim).collect();
+    let rounds = if common::quick() { 20 } else { 100 };
+    let big_fields = [
+        FieldSpec::new("n", Kind::Count, Kind::Other, false),
+        FieldSpec::new("s", Kind::String, Kind::Other, false),
+    ];
+    let big: Vec<OwnedRecord> = (0..16)
+        .map(|n| {
+            OwnedRecord::from_values(&[
+                serde_json::json!({"t": "count", "v": n.to_string()}),
+                serde_json::json!({"t": "string", "v": "61".repeat(8192)}),
+            ])
+            .unwrap()
+        })
+        .collect();
+    let conn_bytes = d.zeek.iter().map(Vec::len).sum::<usize>() as f64 / d.zeek.len() as f64;
+    let cases = [
+        (
+            "conn",
+            d.path.as_str(),
+            &d.fields[..],
+            &d.records[..],
+            conn_bytes,
+            2000,
+        ),
+        (
+            "8 KiB",
+            "big",
+            &big_fields[..],
+            &big[..],
+            8192.0 + 16.0,
+            200,
+        ),
+    ];
+    println!(
+        "| records | sndbuf | delivered ns/record | MB/s | vs {} |",
+        values[0]
+    );
+    println!("|---|---|---|---|---|");
+    for (label, path, fields, records, bytes, per_block) in cases {
+        let sub = Subscriber::bind("tcp://127.0.0.1:*");
+        let report = Collected::default();
+        let mut writers: Vec<Writer> = values
+            .iter()
+            .map(|v| writer_with(&report, path, fields, &sub.endpoint, &[("sndbuf", v)]))
+            .collect();
+        let m = records.len();
+        let mut sends: Vec<Box<dyn FnMut(usize) + '_>> = writers
+            .iter_mut()
+            .map(|w| {
+                let report = &report;
+                Box::new(move |i: usize| {
+                    // SAFETY: an OwnedRecord's string slots point at its
+                    // own bytes.
+                    unsafe { w.write(report, black_box(&records[i % m].slots)) }
+                }) as Box<dyn FnMut(usize) + '_>
+            })
+            .collect();
+        let mut fns: Vec<SendFn> = sends.iter_mut().map(|f| &mut **f as SendFn).collect();
+        let mut total = 0;
+        let results = paired(&sub, &mut total, rounds, per_block, &mut fns);
+        drop(fns);
+        drop(sends);
+        for (w, (v, r)) in writers.iter_mut().zip(values.iter().zip(&results)) {
+            w.finish(&report);
+            assert_eq!(w.stats().dropped, 0);
+            let (ns, ratio) = r[1];
+            println!(
+                "| {label} | {v} | {ns:.0} | {:.0} | {ratio:.2}x |",
+                bytes / ns * 1000.0
+            );
+        }
+        assert!(report.take().is_empty());
+    }
+}
+
 fn main() {
     let Some(d) = common::conn_records() else {
         return;
@@ -375,6 +465,10 @@ fn main() {
         ("ipc", format!("ipc://{}/publish.sock", ipc_dir.display())),
         ("tcp", "tcp://127.0.0.1:*".to_string()),
     ];
+    if let Ok(values) = std::env::var("BENCH_SNDBUF") {
+        sndbuf_paired(&d, &values);
+        return;
+    }
     if let Ok(spec) = std::env::var("BENCH_LOOP") {
         plain_loop(&d, &transports, &spec);
         let _ = std::fs::remove_dir_all(&ipc_dir);

@@ -3,7 +3,9 @@
 ##!
 ##! The writer publishes every log record as a two-part ZeroMQ message:
 ##! the log path (e.g. ``conn``), then the record as JSON, byte for byte the
-##! line Zeek's own JSON logs (:zeek:see:`LogAscii::use_json`) would hold.
+##! line Zeek's own JSON logs (:zeek:see:`LogAscii::use_json`) would hold
+##! (and a third part, the record's number, with
+##! :zeek:see:`LogZeroMQ::sequence_numbers`).
 ##!
 ##! This file only declares the options; ``@load NCSA/ZeroMQWriter`` is what
 ##! adds a ``default-zmq`` filter to the selected log streams. The options
@@ -87,6 +89,17 @@ export {
 	## Per-filter ``$config`` key: ``heartbeat_timeout``.
 	const heartbeat_timeout: interval = 30sec &redef;
 
+	## The kernel's send buffer of each of a writer's TCP connections
+	## (``ZMQ_SNDBUF``), in bytes; 0 leaves it to the OS, which on Linux
+	## grows it up to the maximum of ``net.ipv4.tcp_wmem`` (4 MiB by
+	## default). Linux doubles the value for its bookkeeping and caps it at
+	## ``net.core.wmem_max``. Records in it have left the writer but may not
+	## have reached the subscriber; the default bounds them without costing
+	## throughput on a LAN (at 10 ms round-trip time it allows about
+	## 100 Mbit/s per connection; raise it for more, or over longer paths).
+	## Per-filter ``$config`` key: ``sndbuf``.
+	const sndbuf: count = 131072 &redef;
+
 	## What a writer does when a subscriber is :zeek:see:`LogZeroMQ::zmq_hwm`
 	## messages behind.
 	type OverflowPolicy: enum {
@@ -133,6 +146,18 @@ export {
 	## (the default), Zeek connects to a subscriber that binds.
 	## Per-filter ``$config`` key: ``bind`` (``"T"``/``"F"``).
 	const bind: bool = F &redef;
+
+	## If true, every message gets a third part: the record's sequence
+	## number and the writer's id, as ASCII, e.g. ``42 9f86d081884c7d65``
+	## (the number in decimal, a space, the id as 16 lowercase hex digits).
+	## Each writer (one log path of one filter) numbers the records it is
+	## given 1, 2, 3, ..., including those it drops, so a subscriber can
+	## count what it missed: a gap in the numbers it received. The id is
+	## random, drawn when the writer starts: a new id on a path is a new
+	## writer (e.g. Zeek restarted), numbering from 1 again, not a gap.
+	## ``zeek-zmq sub`` reports the gaps per path. Per-filter ``$config``
+	## key: ``sequence_numbers`` (``"T"``/``"F"``).
+	const sequence_numbers: bool = F &redef;
 
 	## CURVE (encryption and authentication), connect mode: the
 	## subscriber's public key, 40 Z85 characters. Setting it makes Zeek a

@@ -49,6 +49,7 @@
 //! counted (at most its queue's worth: the count errs towards "dropped").
 
 use crate::frames::{self, Frame, Reach};
+use crate::sequence::SeqFrame;
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -112,6 +113,11 @@ pub struct SocketOptions {
     /// closed. That is what finds a dead or stopped peer while records flow:
     /// a PING waits behind them in the full buffers (0 = neither).
     pub heartbeat_timeout_ms: i32,
+    /// ZMQ_SNDBUF: the kernel's send buffer of each connection, in bytes
+    /// (0 = the OS default, which Linux grows up to `net.ipv4.tcp_wmem`'s
+    /// maximum, 4 MiB by default). What it holds counts as sent before the
+    /// subscriber's kernel acknowledged it: this bounds that.
+    pub sndbuf: i32,
 }
 
 impl Default for SocketOptions {
@@ -121,6 +127,7 @@ impl Default for SocketOptions {
             linger_ms: 3000,
             heartbeat_ivl_ms: 1000,
             heartbeat_timeout_ms: 30_000,
+            sndbuf: 128 * 1024,
         }
     }
 }
@@ -223,6 +230,9 @@ pub struct Channel {
     /// Tests: the next frame 2 fails as if libzmq had refused it.
     #[cfg(test)]
     fail_next_frame2: bool,
+    /// Tests: the next sequence frame fails likewise.
+    #[cfg(test)]
+    fail_next_seq: bool,
 }
 
 /// Sets an int socket option the zmq crate does not wrap.
@@ -270,6 +280,11 @@ impl Channel {
             .and_then(|_| socket.set_tcp_keepalive_intvl(secs(opts.heartbeat_ivl_ms)))
             .and_then(|_| socket.set_tcp_keepalive_cnt(3))
             .map_err(|e| format!("cannot set socket options: {e}"))?;
+        if opts.sndbuf > 0 {
+            socket
+                .set_sndbuf(opts.sndbuf)
+                .map_err(|e| format!("cannot set the send buffer size: {e}"))?;
+        }
         if opts.heartbeat_timeout_ms > 0 {
             set_int_option(
                 &mut socket,
@@ -294,6 +309,8 @@ impl Channel {
             broken: false,
             #[cfg(test)]
             fail_next_frame2: false,
+            #[cfg(test)]
+            fail_next_seq: false,
         })
     }
 
@@ -394,9 +411,11 @@ impl Channel {
     }
 
     /// Tries once to queue the record in `frame` for every subscriber, as
-    /// `framing` says, without blocking. The frame is taken (handed to
-    /// libzmq) when the message is queued, and left in place when it is
-    /// not (`Full`, `NoSubscriber`, an error before frame 2).
+    /// `framing` says (`[path, frame]`, or `[frame]` alone), with its
+    /// sequence number as the last part if it has one, without blocking.
+    /// The frame is taken (handed to libzmq) when the message is queued,
+    /// and left in place when it is not (`Full`, `NoSubscriber`, an error
+    /// before the record's frame).
     pub fn try_send(
         &mut self,
         framing: Framing,
@@ -430,15 +449,15 @@ impl Channel {
             }
             Err(e) => return Err(e),
         }
-        // With the first frame accepted, the second one is too: the
+        // With the first frame accepted, the others are too: the
         // high-water mark counts whole messages.
         self.send_frame2(frame, reach)?;
         Ok(sent)
     }
 
-    /// `try_send` of a message of one part, the frame: as frame 1 of two,
-    /// tried again once after `EAGAIN` (see there); the frame stays in
-    /// place unless queued.
+    /// `try_send` of a message whose first part is the frame (then its
+    /// sequence number, if it has one): as frame 1 of two, tried again once
+    /// after `EAGAIN` (see there); the frame stays in place unless queued.
     fn send_record_only(
         &mut self,
         frame: &mut Option<Box<Frame>>,
@@ -446,11 +465,19 @@ impl Channel {
         sent: Sent,
     ) -> Result<Sent, zmq::Error> {
         for attempt in 0..2 {
-            let f = frame.take().ok_or(zmq::Error::EINVAL)?;
+            let mut f = frame.take().ok_or(zmq::Error::EINVAL)?;
+            let seq = f.seq.take();
+            let more = if seq.is_some() { zmq::SNDMORE } else { 0 };
             let count = self.held.as_ref().map(|h| &h.since_skip);
-            match frames::send_or_keep(&mut self.socket, f, reach, count, zmq::DONTWAIT) {
-                Ok(()) => return Ok(sent),
-                Err((e, f)) => {
+            match frames::send_or_keep(&mut self.socket, f, reach, count, zmq::DONTWAIT | more) {
+                Ok(()) => {
+                    if let Some(seq) = seq {
+                        self.send_seq(&seq)?;
+                    }
+                    return Ok(sent);
+                }
+                Err((e, mut f)) => {
+                    f.seq = seq;
                     *frame = Some(f);
                     if e != zmq::Error::EAGAIN {
                         return Err(e);
@@ -531,31 +558,61 @@ impl Channel {
         })
     }
 
-    /// Sends the frame as the message's last part, once frame 1 went out.
-    /// If libzmq refuses it, an empty last part ends the message instead
-    /// (subscribers get `[path, ""]`, never a record glued to the next
-    /// one); if even that fails, the channel sends nothing more.
+    /// Sends the frame as the message's last part once frame 1 went out,
+    /// or, if it carries a sequence number, the frame and then that
+    /// ([`Channel::send_seq`]). If libzmq refuses the frame, an empty last
+    /// part ends the message instead (subscribers get `[path, ""]`, never
+    /// a record glued to the next one); if even that fails, the channel
+    /// sends nothing more.
     fn send_frame2(
         &mut self,
         frame: &mut Option<Box<Frame>>,
         reach: Reach,
     ) -> Result<(), zmq::Error> {
-        let Some(f) = frame.take() else {
+        let Some(mut f) = frame.take() else {
             return Err(zmq::Error::EINVAL);
         };
+        let seq = f.seq.take();
         #[cfg(test)]
         if std::mem::take(&mut self.fail_next_frame2) {
             frames::refuse(f);
             return self.end_message(zmq::Error::EINTR);
         }
+        let more = if seq.is_some() { zmq::SNDMORE } else { 0 };
         let count = self.held.as_ref().map(|h| &h.since_skip);
-        match frames::send(&mut self.socket, f, reach, count, zmq::DONTWAIT) {
-            Ok(()) => Ok(()),
-            Err(e) => self.end_message(e),
+        if let Err(e) = frames::send(&mut self.socket, f, reach, count, zmq::DONTWAIT | more) {
+            return self.end_message(e);
+        }
+        match seq {
+            Some(seq) => self.send_seq(&seq),
+            None => Ok(()),
         }
     }
 
-    /// After frame 2 failed with `e`: ends the message with an empty part.
+    /// Sends a record's sequence number as its message's last part, after
+    /// the record. It is not refused once the record was taken (see
+    /// `try_send`), but for a signal, which leaves it unsent (sent again
+    /// here), or a terminating context: then an empty last part ends the
+    /// message. Subscribers get `[path, json, ""]`, not a numbered record,
+    /// and the record counts as dropped on an error; libzmq holds its frame
+    /// all the same, which [`frames::FramePool::in_flight`] counts until the
+    /// socket closes.
+    fn send_seq(&mut self, seq: &SeqFrame) -> Result<(), zmq::Error> {
+        #[cfg(test)]
+        if std::mem::take(&mut self.fail_next_seq) {
+            return self.end_message(zmq::Error::ETERM);
+        }
+        loop {
+            match frames::send_copy(&mut self.socket, seq.as_bytes(), zmq::DONTWAIT) {
+                Err(zmq::Error::EINTR) => continue,
+                Err(e) => return self.end_message(e),
+                Ok(()) => return Ok(()),
+            }
+        }
+    }
+
+    /// After frame 2 or 3 failed with `e`: ends the message with an empty
+    /// part.
     fn end_message(&mut self, e: zmq::Error) -> Result<(), zmq::Error> {
         if frames::send_copy(&mut self.socket, b"", zmq::DONTWAIT).is_err() {
             self.broken = true;
@@ -613,6 +670,42 @@ mod tests {
             sub.recv_multipart(0).unwrap(),
             vec![b"conn".to_vec(), b"{\"n\":2}".to_vec()]
         );
+    }
+
+    fn numbered(pool: &mut FramePool, json: &[u8], seq: u64) -> Option<Box<Frame>> {
+        let mut f = frame(pool, json);
+        if let Some(f) = &mut f {
+            f.seq = Some(SeqFrame::new(seq, 0xab));
+        }
+        f
+    }
+
+    #[test]
+    fn a_sequence_number_is_the_last_frame_and_a_failed_part_ends_its_message() {
+        let (_ctx, mut channel, sub) = pair("seq");
+        let mut pool = FramePool::new();
+        let mut send = |channel: &mut Channel, seq| {
+            let mut record = numbered(&mut pool, format!("{{\"n\":{seq}}}").as_bytes(), seq);
+            channel.try_send(Framing::PathAndRecord(b"conn"), &mut record)
+        };
+        assert_eq!(send(&mut channel, 1), Ok(Sent::Queued));
+        channel.fail_next_frame2 = true;
+        assert_eq!(send(&mut channel, 2), Err(zmq::Error::EINTR));
+        channel.fail_next_seq = true;
+        assert_eq!(send(&mut channel, 3), Err(zmq::Error::ETERM));
+        assert_eq!(send(&mut channel, 4), Ok(Sent::Queued));
+        let got: Vec<Vec<Vec<u8>>> = (0..4).map(|_| sub.recv_multipart(0).unwrap()).collect();
+        let seq = |n: u64| SeqFrame::new(n, 0xab).as_bytes().to_vec();
+        assert_eq!(
+            got,
+            [
+                vec![b"conn".to_vec(), b"{\"n\":1}".to_vec(), seq(1)],
+                vec![b"conn".to_vec(), Vec::new()],
+                vec![b"conn".to_vec(), b"{\"n\":3}".to_vec(), Vec::new()],
+                vec![b"conn".to_vec(), b"{\"n\":4}".to_vec(), seq(4)],
+            ]
+        );
+        assert_eq!(seq(4), b"4 00000000000000ab");
     }
 
     /// Waits until a subscription message is ready on the channel's

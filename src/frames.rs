@@ -21,6 +21,7 @@
 //! many records libzmq still holds, queued or being written. At shutdown
 //! that is what linger may still deliver, or discard.
 
+use crate::sequence::SeqFrame;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
@@ -30,6 +31,9 @@ use std::sync::Arc;
 pub struct Frame {
     /// The encoded record.
     pub buf: Vec<u8>,
+    /// Its sequence number, if the writer numbers its records: the
+    /// message's last frame, after `buf` ([`crate::sequence`]).
+    pub seq: Option<SeqFrame>,
     /// Where the frame goes when libzmq is done with it.
     home: Arc<ReturnStack>,
     /// Link in the return stack.
@@ -196,10 +200,12 @@ impl FramePool {
             Some(mut frame) => {
                 self.kept_bytes -= frame.buf.capacity();
                 frame.buf.clear();
+                frame.seq = None;
                 frame
             }
             None => Box::new(Frame {
                 buf: Vec::with_capacity(self.new_capacity),
+                seq: None,
                 home: self.returned.clone(),
                 next: ptr::null_mut(),
                 reach: Reach::All,

@@ -27,6 +27,7 @@ pub mod options;
 pub mod publisher;
 pub mod record;
 pub mod report;
+pub mod sequence;
 pub mod stop;
 pub mod writer;
 

@@ -67,6 +67,11 @@ pub struct Options {
     pub curve: CurveOptions,
     /// Two frames per record, or one with the path inside.
     pub message_format: MessageFormat,
+    /// ZMQ_SNDBUF in bytes (0 = the OS default).
+    pub sndbuf: i32,
+    /// Number the records: a third frame on every message
+    /// ([`crate::sequence`]).
+    pub sequence_numbers: bool,
 }
 
 /// The CURVE options as text; empty = not set.
@@ -137,6 +142,8 @@ impl Default for Options {
             bind: false,
             curve: CurveOptions::default(),
             message_format: MessageFormat::PathAndJson,
+            sndbuf: 128 * 1024,
+            sequence_numbers: false,
         }
     }
 }
@@ -151,6 +158,7 @@ impl Options {
             linger_ms: self.linger_ms,
             heartbeat_ivl_ms: ms(self.heartbeat_interval),
             heartbeat_timeout_ms: ms(self.heartbeat_timeout),
+            sndbuf: self.sndbuf,
         }
     }
 }
@@ -303,6 +311,25 @@ const DEFS: &[OptionDef] = &[
         config: &["bind"],
         expected: "T or F",
         set: |o, v| parse_bool(v).map(|b| o.bind = b).is_some(),
+    },
+    OptionDef {
+        script: "sndbuf",
+        config: &["sndbuf"],
+        expected: "bytes up to 2147483647 (0 = the OS default)",
+        set: |o, v| {
+            v.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .map(|n| o.sndbuf = n)
+                .is_some()
+        },
+    },
+    OptionDef {
+        script: "sequence_numbers",
+        config: &["sequence_numbers"],
+        expected: "T or F",
+        set: |o, v| parse_bool(v).map(|b| o.sequence_numbers = b).is_some(),
     },
     // CURVE values are taken as they are and checked when the writer starts
     // (so that a secret never appears in a warning about its format).

@@ -44,6 +44,7 @@ use crate::endpoint;
 use crate::frames::{Frame, FramePool, Reach};
 use crate::options::{MessageFormat, Options, OverflowPolicy};
 use crate::report::{quoted, Level};
+use crate::sequence::Numbering;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,8 @@ pub struct Publisher {
     /// `[path, record]`, or the record alone (which then starts with its
     /// path: the `fill` of [`Publisher::publish`] writes it).
     format: MessageFormat,
+    /// With `sequence_numbers`: the next record's number.
+    numbering: Option<Numbering>,
 }
 
 /// A time in which records of a `Block` publisher found a subscriber
@@ -196,6 +199,7 @@ fn options_conflict(endpoint: &str, applied: &SocketOptions, opts: &Options) -> 
             own.heartbeat_timeout_ms,
             " ms",
         ),
+        ("sndbuf", applied.sndbuf, own.sndbuf, " bytes"),
     ]
     .into_iter()
     .filter(|(_, applied, own, _)| applied != own)
@@ -269,6 +273,7 @@ impl Publisher {
             linger: u64::try_from(linger_ms).ok().map(Duration::from_millis),
             frames: FramePool::new(),
             format: opts.message_format,
+            numbering: opts.sequence_numbers.then(Numbering::new),
         };
         if opts.connect_pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
@@ -398,6 +403,8 @@ impl Publisher {
         give_up: impl Fn() -> bool,
     ) -> Result<Sent, PublishError<E>> {
         let mut frame = self.frames.take();
+        // Numbered first: a record that is not sent has its number too.
+        frame.seq = self.numbering.as_mut().map(Numbering::next_frame);
         if let Err(e) = fill(&mut frame.buf) {
             self.frames.give_back(frame);
             return Err(PublishError::Fill(e));
@@ -517,6 +524,11 @@ impl Publisher {
     /// be this writer's own `zmq_linger`).
     pub fn linger(&self) -> Option<Duration> {
         self.linger
+    }
+
+    /// The id the writer's sequence numbers carry, if it numbers them.
+    pub fn writer_id(&self) -> Option<u64> {
+        self.numbering.as_ref().map(Numbering::writer_id)
     }
 
     /// Records still in libzmq's hands (queued, or being written).

@@ -372,19 +372,31 @@ impl Writer {
         };
         // Records queued for only some subscribers count as dropped already.
         // Once Zeek stopped the writer, the wait ends zmq_linger after that,
-        // however long DoWrite waited before.
+        // however long DoWrite waited before. Finishing is a stop too (the
+        // first one counts): a writer finished without Zeek's stop signal
+        // (a stream removed by other means, the tests) still waits at most
+        // zmq_linger.
+        self.stop.raise();
         let stop = &self.stop;
         let grace = active.publisher.linger();
+        let writer_id = active.publisher.writer_id();
+        // At most what counts as sent: libzmq may also hold a record
+        // counted as dropped (see `Channel::send_seq`).
         let unsent = active
             .publisher
             .close_until(&|| stop.past_deadline(grace))
-            .queued;
+            .queued
+            .min(self.stats.sent);
         self.stats.sent -= unsent;
         self.stats.dropped += unsent;
         self.stats.dropped_unsent += unsent;
         let s = self.stats;
         if s.dropped > 0 {
-            report.info(&drops::totals(&s));
+            // With sequence numbers: which ones this writer's were.
+            let numbered = writer_id.map_or_else(String::new, |id| {
+                format!("; sequence numbers 1 to {} of writer {id:016x}", s.written)
+            });
+            report.info(&format!("{}{numbered}", drops::totals(&s)));
         }
     }
 
@@ -396,7 +408,9 @@ impl Writer {
     pub fn take_counts(&mut self) -> Stats {
         let mut now = self.stats;
         if let State::Active(active) = &self.state {
-            now.sent -= active.publisher.in_flight(Reach::All);
+            now.sent = now
+                .sent
+                .saturating_sub(active.publisher.in_flight(Reach::All));
         }
         let earlier = std::mem::replace(&mut self.counted, now);
         now.since(&earlier)

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zeek_zeromq_writer::dump::OwnedRecord;
 use zeek_zeromq_writer::report::{Collected, Level};
+use zeek_zeromq_writer::sequence;
 use zeek_zeromq_writer::{FieldSpec, Kind, Writer};
 
 fn schema() -> Vec<FieldSpec> {
@@ -126,6 +127,66 @@ fn drop_policy_counts_every_record_exactly() {
         msgs[1].1.contains(&format!(
             "published {} of {N} records, dropped {}",
             s.sent, s.dropped
+        )),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn sequence_numbers_count_every_record_so_gaps_are_the_drops() {
+    let sub = paused_subscriber();
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "10"),
+            ("sequence_numbers", "T"),
+        ],
+    );
+    // An unencodable record first: it has its number too (1).
+    let short = OwnedRecord::from_values(&[json!({"t": "count", "v": "1"})]).unwrap();
+    write(&mut w, &report, &short);
+    // Then records 1 to N-1, numbered 2 to N, most of them dropped.
+    const N: u64 = 3000;
+    for n in 1..N {
+        write(&mut w, &report, &record(n, 1000));
+    }
+    let sent = w.stats().sent;
+    sub.resume();
+    let mut got: Vec<Vec<Vec<u8>>> = (0..sent).map(|_| sub.recv()).collect();
+    // Read up, the subscriber has room again: record N gets through and
+    // closes the last gap.
+    write(&mut w, &report, &record(N, 1));
+    got.push(sub.recv());
+    let s = w.stats();
+    assert_eq!((s.written, s.sent), (N + 1, sent + 1), "{s:?}");
+    assert_eq!(s.dropped_bad_record, 1, "{s:?}");
+    assert!(s.dropped_full > 0, "nothing was dropped: {s:?}");
+    let (mut last, mut missed, mut ids) = (0, 0, Vec::new());
+    for m in &got {
+        assert_eq!(m.len(), 3, "{m:?}");
+        let (seq, id) = sequence::parse(&m[2]).expect("a sequence frame");
+        assert_eq!(seq, number(m) + 1, "a record's number is its place");
+        assert!(seq > last, "out of order");
+        missed += seq - last - 1;
+        last = seq;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    assert_eq!(ids.len(), 1, "one writer id");
+    assert_eq!(last, N + 1);
+    assert_eq!(missed, s.dropped, "the gaps are the drops: {s:?}");
+    w.finish(&report);
+    let msgs = report.take();
+    let totals = &msgs.last().unwrap().1;
+    assert!(
+        totals.ends_with(&format!(
+            "; sequence numbers 1 to {} of writer {:016x}",
+            N + 1,
+            ids[0]
         )),
         "{msgs:?}"
     );
@@ -522,7 +583,16 @@ fn bind_mode_records_queued_by_a_finished_writer_arrive_intact() {
         },
     );
     let report = Collected::default();
-    let opts = [("endpoint", bind.as_str()), ("bind", "T"), ("zmq_hwm", "0")];
+    // The kernel's own send buffer size (sndbuf 0), which holds all of
+    // goes's 330 KB: with linger -1 its finish waits until its frames are
+    // written out, and with the default 128 KiB the paused subscriber would
+    // hold that up until the heartbeat cut it.
+    let opts = [
+        ("endpoint", bind.as_str()),
+        ("bind", "T"),
+        ("zmq_hwm", "0"),
+        ("sndbuf", "0"),
+    ];
     let mut stays = writer(&report, "stays", &opts);
     let mut goes = writer(&report, "goes", &opts);
     write_distinct(&mut goes, &report, 0, 5_000);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use zeek_zeromq_writer::dump::OwnedRecord;
 use zeek_zeromq_writer::encoder::Encoder;
 use zeek_zeromq_writer::report::Collected;
-use zeek_zeromq_writer::Writer;
+use zeek_zeromq_writer::{FieldSpec, Writer};
 
 pub fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -63,17 +63,26 @@ impl RawPublisher {
 /// A writer for `d`'s schema connected to `endpoint` (`hwm = 0`), as the
 /// tests set one up.
 pub fn writer(report: &Collected, d: &Dump, endpoint: &str) -> Writer {
+    writer_with(report, &d.path, &d.fields, endpoint, &[])
+}
+
+/// A writer of `path` with `fields` connected to `endpoint` (`hwm = 0`),
+/// with `config` (`$config` keys) on top.
+pub fn writer_with(
+    report: &Collected,
+    path: &str,
+    fields: &[FieldSpec],
+    endpoint: &str,
+    config: &[(&str, &str)],
+) -> Writer {
     let mut w = Writer::new(kv(&[
         ("endpoint", endpoint),
         ("zmq_linger", "2000"),
         ("wait_for_subscribers", "10"),
     ]));
-    w.init(
-        report,
-        d.path.as_bytes(),
-        d.fields.clone(),
-        kv(&[("hwm", "0")]),
-    );
+    let mut all = vec![("hwm", "0")];
+    all.extend_from_slice(config);
+    w.init(report, path.as_bytes(), fields.to_vec(), kv(&all));
     assert!(w.is_active(), "writer not active: {:?}", report.take());
     w
 }

@@ -4,13 +4,15 @@
 //! this crate uses.
 //!
 //! - [`sub`]: receive `[path, json]` messages into JSON lines or log files
-//!   ([`rotate`]), with [`stats`] reports;
+//!   ([`rotate`]), with [`stats`] reports and, for numbered messages,
+//!   [`gaps`] reports;
 //! - [`replay`]: publish Zeek logs read by [`logfile`] (TSV ones through
 //!   [`tsv`]) through the writer's [`zeek_zeromq_writer::publisher`];
 //! - [`keygen`]: CURVE key files ([`zeek_zeromq_writer::keys`]);
 //!   [`curve_args`]: the `--curve-*` flags of `sub` and `replay`.
 
 pub mod curve_args;
+pub mod gaps;
 pub mod keygen;
 pub mod logfile;
 pub mod progress;

@@ -10,8 +10,10 @@ use zeek_zeromq_writer::report::count;
 /// Why a message was not a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Malformed {
-    /// Not exactly two frames.
+    /// Neither two frames nor three.
     Frames,
+    /// Three frames, the third not a sequence number.
+    BadSequence,
     /// Frame 2 is not one JSON object on one line.
     NotJson,
     /// Frame 1 cannot be a file name (with `--dir`): empty, `.`, `..`, or
@@ -30,6 +32,7 @@ pub struct Stats {
     last: Instant,
     paths: BTreeMap<Vec<u8>, Counter>,
     frames: u64,
+    bad_sequence: u64,
     not_json: u64,
     bad_path: u64,
 }
@@ -41,6 +44,7 @@ impl Stats {
             last: now,
             paths: BTreeMap::new(),
             frames: 0,
+            bad_sequence: 0,
             not_json: 0,
             bad_path: 0,
         }
@@ -58,6 +62,7 @@ impl Stats {
     pub fn malformed(&mut self, kind: Malformed) {
         match kind {
             Malformed::Frames => self.frames += 1,
+            Malformed::BadSequence => self.bad_sequence += 1,
             Malformed::NotJson => self.not_json += 1,
             Malformed::BadPath => self.bad_path += 1,
         }
@@ -68,7 +73,7 @@ impl Stats {
     }
 
     pub fn malformed_total(&self) -> u64 {
-        self.frames + self.not_json + self.bad_path
+        self.frames + self.bad_sequence + self.not_json + self.bad_path
     }
 
     fn malformed_text(&self) -> String {
@@ -77,7 +82,8 @@ impl Stats {
             return "0 malformed".into();
         }
         let parts: Vec<String> = [
-            (self.frames, "not two frames"),
+            (self.frames, "not two or three frames"),
+            (self.bad_sequence, "not a sequence number"),
             (self.not_json, "not a JSON object"),
             (self.bad_path, "unusable path"),
         ]
@@ -129,7 +135,7 @@ impl Stats {
 
     /// The report at exit: totals per path.
     ///
-    /// `zeek-zmq sub: exiting after 12.4 s: 2000 records (conn 1500, dns 500); 3 malformed (2 not two frames, 1 not a JSON object)`
+    /// `zeek-zmq sub: exiting after 12.4 s: 2000 records (conn 1500, dns 500); 3 malformed (2 not two or three frames, 1 not a JSON object)`
     pub fn final_line(&self, now: Instant) -> String {
         let per_path: Vec<String> = self
             .paths
@@ -169,7 +175,7 @@ mod tests {
         assert_eq!(
             line,
             "zeek-zmq sub: 2.0 s: 21 records, 10.5/s (conn 20 10.0/s, dns 1 0.5/s); \
-             21 records in all; 3 malformed (1 not two frames, 2 not a JSON object)"
+             21 records in all; 3 malformed (1 not two or three frames, 2 not a JSON object)"
         );
         s.record(b"dns");
         let line = s.interval_line(t0 + Duration::from_secs(4));
@@ -180,7 +186,7 @@ mod tests {
         assert_eq!(
             s.final_line(t0 + Duration::from_secs(5)),
             "zeek-zmq sub: exiting after 5.0 s: 22 records (conn 20, dns 2); \
-             3 malformed (1 not two frames, 2 not a JSON object)"
+             3 malformed (1 not two or three frames, 2 not a JSON object)"
         );
     }
 }

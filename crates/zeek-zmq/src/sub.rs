@@ -1,8 +1,12 @@
 //! `zeek-zmq sub`: receives `[path, json]` messages, or one-frame ones
 //! (`{"_path":"conn",...}`, `LogZeroMQ::JSON_WITH_PATH`), and writes the
-//! records as JSON lines to stdout or as one log file per path.
+//! records as JSON lines to stdout or as one log file per path. Messages
+//! with a sequence number as their last frame (`[path, json, seq]` or
+//! `[{"_path":...}, seq]`, `LogZeroMQ::sequence_numbers`) are checked for
+//! gaps ([`crate::gaps`]).
 
 use crate::curve_args::CurveArgs;
+use crate::gaps::Gaps;
 use crate::rotate::{usable_path, LogDir, Rotation};
 use crate::signals;
 use crate::stats::{Malformed, Stats};
@@ -17,6 +21,7 @@ use zeek_zeromq_writer::encoder::{path_key, push_json_with_path};
 use zeek_zeromq_writer::endpoint;
 use zeek_zeromq_writer::monitor::{HandshakeMonitor, Role};
 use zeek_zeromq_writer::report::count;
+use zeek_zeromq_writer::sequence;
 
 #[derive(Args, Debug)]
 pub struct SubArgs {
@@ -68,11 +73,15 @@ enum Output {
 /// How many malformed messages are described one by one.
 const SHOW_MALFORMED: u64 = 5;
 
+/// Gaps in the sequence numbers are reported at most this often.
+const GAP_REPORT_EVERY: Duration = Duration::from_secs(1);
+
 struct Receiver {
     exact: Option<Vec<Vec<u8>>>,
     add_path: bool,
     output: Output,
     stats: Stats,
+    gaps: Gaps,
     line: Vec<u8>,
     /// A one-frame message's record without its `_path`.
     record: Vec<u8>,
@@ -89,15 +98,17 @@ impl Receiver {
         }
     }
 
-    /// Handles one two-frame message.
-    fn message(&mut self, path: &[u8], json: &[u8]) -> io::Result<()> {
-        self.write_record(path, json, self.add_path)
+    /// Handles one message: `[path, json]`, or `[path, json, seq]` with
+    /// `seq` read (number, writer id).
+    fn message(&mut self, path: &[u8], json: &[u8], seq: Option<(u64, u64)>) -> io::Result<()> {
+        self.write_record(path, json, self.add_path, seq)
     }
 
     /// Handles a one-frame message, `{"_path":"<path>",...}`: its record,
     /// without `_path`, goes to `<path>.log`; stdout gets the frame as
-    /// received. `false` if it does not start with a plain path.
-    fn one_frame(&mut self, frame: &[u8]) -> io::Result<bool> {
+    /// received. `false` if it does not start with a plain path. `seq`:
+    /// its sequence number, if it had one (a second frame).
+    fn one_frame(&mut self, frame: &[u8], seq: Option<(u64, u64)>) -> io::Result<bool> {
         let Some(rest) = frame.strip_prefix(b"{\"_path\":\"") else {
             return Ok(false);
         };
@@ -117,18 +128,28 @@ impl Receiver {
         record.extend_from_slice(fields);
         // Written back with its path, the record is the frame again.
         let with_path = self.add_path || matches!(self.output, Output::Stdout(_));
-        let written = self.write_record(path, &record, with_path);
+        let written = self.write_record(path, &record, with_path, seq);
         self.record = record;
         written.map(|()| true)
     }
 
     /// Checks the record `json` of `path` and writes it, with a `_path`
-    /// first if `with_path`.
-    fn write_record(&mut self, path: &[u8], json: &[u8], with_path: bool) -> io::Result<()> {
+    /// first if `with_path`; notes its sequence number `seq` if it has one.
+    fn write_record(
+        &mut self,
+        path: &[u8],
+        json: &[u8],
+        with_path: bool,
+        seq: Option<(u64, u64)>,
+    ) -> io::Result<()> {
         if let Some(exact) = &self.exact {
             if !exact.iter().any(|p| p == path) {
                 return Ok(());
             }
+        }
+        // It arrived, whatever it holds.
+        if let Some((seq, writer)) = seq {
+            self.gaps.record(path, seq, writer);
         }
         let is_object = json.first() == Some(&b'{')
             && !json.contains(&b'\n')
@@ -175,12 +196,25 @@ impl Receiver {
     }
 
     /// A message of `frames` frames, the first one `first`, that is
-    /// neither `[path, json]` nor `{"_path":"<path>",...}`.
-    fn not_two_frames(&mut self, frames: usize, first: &[u8]) {
+    /// neither `[path, json]` (with a sequence number or not) nor
+    /// `{"_path":"<path>",...}` (the same).
+    fn bad_frame_count(&mut self, frames: usize, first: &[u8]) {
         let shown = String::from_utf8_lossy(&first[..first.len().min(60)]).into_owned();
         self.malformed(
             Malformed::Frames,
             format!("{}, frame 1 {shown:?}", count(frames as u64, "frame")),
+        );
+    }
+
+    /// A three-frame message whose frame 3 is not a sequence number.
+    fn bad_sequence(&mut self, path: &[u8], frame: &[u8]) {
+        let shown = String::from_utf8_lossy(&frame[..frame.len().min(60)]).into_owned();
+        self.malformed(
+            Malformed::BadSequence,
+            format!(
+                "path \"{}\": frame 3 is not a sequence number: {shown:?}",
+                String::from_utf8_lossy(path)
+            ),
         );
     }
 
@@ -215,30 +249,35 @@ impl Receiver {
     }
 }
 
-/// Reads one message into `a`/`b`: `Ok(None)` when none is waiting,
+/// The first three frames of a message (the others are only counted).
+type Parts = (zmq::Message, zmq::Message, zmq::Message);
+
+/// Reads one message into `parts`: `Ok(None)` when none is waiting,
 /// `Ok(Some(frames))` with the number of frames.
-fn recv_message(
-    sock: &zmq::Socket,
-    a: &mut zmq::Message,
-    b: &mut zmq::Message,
-) -> zmq::Result<Option<usize>> {
-    match sock.recv(a, zmq::DONTWAIT) {
+fn recv_message(sock: &zmq::Socket, parts: &mut Parts) -> zmq::Result<Option<usize>> {
+    match sock.recv(&mut parts.0, zmq::DONTWAIT) {
         Ok(()) => {}
         Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => return Ok(None),
         Err(e) => return Err(e),
     }
     let mut frames = 1;
-    if a.get_more() {
-        // The rest of a message is there once its first frame is.
-        recv_retrying(sock, b)?;
+    let mut more = parts.0.get_more();
+    // The rest of a message is there once its first frame is.
+    if more {
+        recv_retrying(sock, &mut parts.1)?;
         frames += 1;
-        let mut more = b.get_more();
-        let mut rest = zmq::Message::new();
-        while more {
-            recv_retrying(sock, &mut rest)?;
-            frames += 1;
-            more = rest.get_more();
-        }
+        more = parts.1.get_more();
+    }
+    if more {
+        recv_retrying(sock, &mut parts.2)?;
+        frames += 1;
+        more = parts.2.get_more();
+    }
+    let mut rest = zmq::Message::new();
+    while more {
+        recv_retrying(sock, &mut rest)?;
+        frames += 1;
+        more = rest.get_more();
     }
     Ok(Some(frames))
 }
@@ -370,6 +409,7 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
         add_path: args.add_path,
         output,
         stats: Stats::new(start),
+        gaps: Gaps::default(),
         line: Vec::new(),
         record: Vec::new(),
     };
@@ -380,6 +420,9 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
         Output::Dir(dir) => dir.close(),
     };
     eprintln!("{}", rx.stats.final_line(Instant::now()));
+    if rx.gaps.any() {
+        eprintln!("{}", rx.gaps.final_line());
+    }
     drop(sock);
     drop(peers);
     result?;
@@ -399,7 +442,12 @@ fn receive(
     peers: &mut PeerReports,
 ) -> Result<(), String> {
     let mut next_stats = stats_every.map(|d| Instant::now() + d);
-    let mut message = (zmq::Message::new(), zmq::Message::new());
+    let mut next_gap_report = Instant::now();
+    let mut message = (
+        zmq::Message::new(),
+        zmq::Message::new(),
+        zmq::Message::new(),
+    );
     while !signals::received() {
         let wait = rx.wait_at_most(next_stats);
         match sock.poll(zmq::POLLIN, wait.as_millis() as i64) {
@@ -416,6 +464,10 @@ fn receive(
         for m in peers.take() {
             eprintln!("zeek-zmq sub: {m}");
         }
+        if rx.gaps.has_new() && Instant::now() >= next_gap_report {
+            eprintln!("{}", rx.gaps.report_line());
+            next_gap_report = Instant::now() + GAP_REPORT_EVERY;
+        }
         if let (Some(t), Some(every)) = (next_stats, stats_every) {
             let now = Instant::now();
             if now >= t {
@@ -430,27 +482,43 @@ fn receive(
 /// Handles the messages waiting, at most a batch of them; if that was all,
 /// flushes the output so that readers see what arrived. `Ok(false)` when
 /// the reader of stdout is gone.
-fn take_batch(
-    sock: &zmq::Socket,
-    rx: &mut Receiver,
-    (a, b): &mut (zmq::Message, zmq::Message),
-) -> Result<bool, String> {
+fn take_batch(sock: &zmq::Socket, rx: &mut Receiver, parts: &mut Parts) -> Result<bool, String> {
     const BATCH: usize = 4096;
     for _ in 0..BATCH {
-        let frames = match recv_message(sock, a, b) {
+        let frames = match recv_message(sock, parts) {
             Ok(Some(n)) => n,
             Ok(None) => return written(rx.flush()),
             Err(e) => return Err(format!("cannot receive: {e}")),
         };
-        let handled = match frames {
-            2 => rx.message(&a[..], &b[..]),
-            1 => rx.one_frame(a).map(|ok| {
+        let (a, b, c) = (&parts.0[..], &parts.1[..], &parts.2[..]);
+        let one_frame = a.starts_with(b"{\"_path\":\"");
+        let handled = match (frames, one_frame) {
+            (1, true) => rx.one_frame(a, None).map(|ok| {
                 if !ok {
-                    rx.not_two_frames(frames, a);
+                    rx.bad_frame_count(frames, a);
                 }
             }),
+            (2, true) => match sequence::parse(b) {
+                Some(seq) => rx.one_frame(a, Some(seq)).map(|ok| {
+                    if !ok {
+                        rx.bad_frame_count(frames, a);
+                    }
+                }),
+                None => {
+                    rx.bad_sequence(a, b);
+                    Ok(())
+                }
+            },
+            (2, false) => rx.message(a, b, None),
+            (3, false) => match sequence::parse(c) {
+                Some(seq) => rx.message(a, b, Some(seq)),
+                None => {
+                    rx.bad_sequence(a, c);
+                    Ok(())
+                }
+            },
             _ => {
-                rx.not_two_frames(frames, a);
+                rx.bad_frame_count(frames, a);
                 Ok(())
             }
         };

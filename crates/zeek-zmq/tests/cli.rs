@@ -17,7 +17,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use zeek_zeromq_writer::curve::{self, Security};
 use zeek_zeromq_writer::keys;
 use zeek_zeromq_writer::options::CurveOptions;
@@ -452,6 +452,7 @@ fn malformed_messages_are_counted_not_fatal() {
     let publisher = TestPub::connect(&ep, |_| {});
     assert!(publisher.subscribed(1, 10_000));
     publisher.send(&[b"conn"]);
+    publisher.send(&[b"conn", b"{}", b"1 0000000000000001", b"{}"]);
     publisher.send(&[b"conn", b"{}", b"{}"]);
     publisher.send(&[b"conn", b"not json"]);
     publisher.send(&[b"conn", b"{\"a\":1"]);
@@ -466,14 +467,18 @@ fn malformed_messages_are_counted_not_fatal() {
     let err = fin.stderr_text();
     assert!(err.contains("malformed message: 1 frame, frame 1"), "{err}");
     assert!(
-        err.contains("malformed message: 3 frames, frame 1"),
+        err.contains("malformed message: 4 frames, frame 1"),
         "{err}"
     );
     assert!(
-        fin.stderr
-            .last()
-            .unwrap()
-            .ends_with(": 1 record (conn 1); 6 malformed (2 not two frames, 4 not a JSON object)"),
+        err.contains("malformed message: path \"conn\": frame 3 is not a sequence number: \"{}\""),
+        "{err}"
+    );
+    assert!(
+        fin.stderr.last().unwrap().ends_with(
+            ": 1 record (conn 1); 7 malformed (2 not two or three frames, \
+             1 not a sequence number, 4 not a JSON object)"
+        ),
         "{err}"
     );
 
@@ -503,6 +508,87 @@ fn malformed_messages_are_counted_not_fatal() {
             .filter(|n| n.contains("escape"))
             .count(),
         0
+    );
+}
+
+/// A numbered message of `path`: `[path, {"n":seq}, "<seq> <writer>"]`.
+fn send_numbered(publisher: &TestPub, path: &str, seq: u64, writer: u64) {
+    publisher.send(&[
+        path.as_bytes(),
+        format!("{{\"n\":{seq}}}").as_bytes(),
+        format!("{seq} {writer:016x}").as_bytes(),
+    ]);
+}
+
+#[test]
+fn sub_reports_gaps_in_sequence_numbers_per_path() {
+    let tmp = TempDir::new("gaps");
+    let ep = tmp.ipc("s");
+    let sub = Proc::sub(&["-e", &ep]);
+    let publisher = TestPub::connect(&ep, |_| {});
+    assert!(publisher.subscribed(1, 10_000));
+    // One gap at a time, each ending with the last message sent: the gap
+    // is found however the messages are batched.
+    for seq in [1, 2, 3, 7] {
+        send_numbered(&publisher, "conn", seq, 0xa);
+    }
+    // The n-th gap report, once it came, and when.
+    let gap_report = |n: usize| {
+        let reports = || -> Vec<String> {
+            let all = sub.stderr.all();
+            all.into_iter().filter(|l| l.contains(" missed ")).collect()
+        };
+        wait_until(10, "a gap report", || reports().len() >= n);
+        let at = Instant::now();
+        let reports = reports();
+        assert_eq!(reports.len(), n, "{reports:?}");
+        (reports[n - 1].clone(), at)
+    };
+    let (first, first_at) = gap_report(1);
+    assert_eq!(
+        first,
+        "zeek-zmq sub: missed 3 records since the last report, by sequence number \
+         (conn 3 in 1 gap: 4-6)"
+    );
+    // The next gap is reported, but not within a second of the first.
+    for seq in [8, 10] {
+        send_numbered(&publisher, "conn", seq, 0xa);
+    }
+    let (second, second_at) = gap_report(2);
+    assert!(second_at - first_at >= Duration::from_millis(900));
+    assert_eq!(
+        second,
+        "zeek-zmq sub: missed 1 records since the last report, by sequence number \
+         (conn 1 in 1 gap: 9)"
+    );
+    // Another writer on conn counts from 1 on its own; dns joins at 100:
+    // what came before is not a gap.
+    for seq in [1, 2, 3] {
+        send_numbered(&publisher, "conn", seq, 0xc);
+    }
+    for seq in [100, 101, 103] {
+        send_numbered(&publisher, "dns", seq, 0xb);
+    }
+    let (third, _) = gap_report(3);
+    assert_eq!(
+        third,
+        "zeek-zmq sub: missed 1 records since the last report, by sequence number \
+         (dns 1 in 1 gap: 102)"
+    );
+    wait_until(10, "12 records", || sub.stdout.count() == 12);
+    let fin = sub.terminate();
+    fin.assert_success();
+    assert_eq!(fin.stdout[..3], [r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#]);
+    assert!(
+        fin.stderr[fin.stderr.len() - 2].ends_with(": 12 records (conn 9, dns 3); 0 malformed"),
+        "{:?}",
+        fin.stderr
+    );
+    assert_eq!(
+        fin.stderr.last().unwrap(),
+        "zeek-zmq sub: missed 5 records in all, by sequence number \
+         (conn 4 in 2 gaps: 000000000000000a:4-6, 000000000000000a:9, 2 writers; \
+         dns 1 in 1 gap: 102, 99 before the first received)"
     );
 }
 
