@@ -365,10 +365,17 @@ impl Writer {
 
     /// `DoFinish`: closes the socket, waiting at most the linger time for
     /// queued records, counts those still queued then as dropped, and
-    /// reports the totals if anything was dropped.
+    /// reports the totals if anything was dropped (a writer that never
+    /// started dropped every record).
     pub fn finish(&mut self, report: &dyn Report) {
-        let State::Active(active) = std::mem::replace(&mut self.state, State::Stopped) else {
-            return;
+        let active = match std::mem::replace(&mut self.state, State::Stopped) {
+            State::Active(active) => active,
+            // It dropped every record: said like any writer's totals.
+            State::Inactive if self.stats.dropped > 0 => {
+                report.info(&drops::totals_not_started(&self.stats));
+                return;
+            }
+            _ => return,
         };
         // Records queued for only some subscribers count as dropped already.
         // Once Zeek stopped the writer, the wait ends zmq_linger after that,
@@ -418,7 +425,7 @@ impl Writer {
 mod tests {
     use super::*;
     use crate::record::Kind;
-    use crate::report::Collected;
+    use crate::report::{Collected, Level};
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
     #[test]
@@ -452,6 +459,35 @@ mod tests {
         for w in &warnings[1..] {
             assert!(!w.iter().any(about_script), "{warnings:?}");
         }
+    }
+
+    #[test]
+    fn a_writer_that_never_started_says_its_totals_at_finish() {
+        let report = Collected::default();
+        let mut w = Writer::new(vec![("endpoint".into(), "localhost:1".into())]);
+        w.init(
+            &report,
+            b"conn",
+            vec![FieldSpec::new("n", Kind::Count, Kind::Other, false)],
+            vec![],
+        );
+        assert!(!w.is_active());
+        assert!(matches!(report.take()[..], [(Level::Error, _)]));
+        let slots = [Slot::from_count(1)];
+        for _ in 0..2 {
+            // SAFETY: no string slots.
+            unsafe { w.write(&report, &slots) };
+        }
+        w.finish(&report);
+        assert_eq!(
+            report.take(),
+            [(
+                Level::Info,
+                "published 0 of 2 records, dropped 2 (the writer never started: see the error \
+                 at its start)"
+                    .to_string()
+            )]
+        );
     }
 
     #[test]

@@ -101,6 +101,17 @@ pub fn totals(s: &Stats) -> String {
     )
 }
 
+/// The totals at `finish` of a writer that never started (its
+/// configuration was refused, or its socket could not be made): it
+/// dropped every record.
+pub fn totals_not_started(s: &Stats) -> String {
+    format!(
+        "published 0 of {}, dropped {} (the writer never started: see the error at its start)",
+        count(s.written, "record"),
+        s.dropped
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +187,20 @@ mod tests {
         assert!(no_sub.contains("3 with no subscriber") && no_sub.contains("wait_for_subscribers"));
         assert!(behind.starts_with("4 with a subscriber 10 messages behind"));
         assert!(behind.contains("overflow_policy = LogZeroMQ::BLOCK"), "{w}");
+    }
+
+    #[test]
+    fn a_writer_that_never_started_dropped_everything() {
+        let s = Stats {
+            written: 3,
+            dropped: 3,
+            ..Stats::default()
+        };
+        assert_eq!(
+            totals_not_started(&s),
+            "published 0 of 3 records, dropped 3 (the writer never started: see the error at \
+             its start)"
+        );
     }
 
     #[test]

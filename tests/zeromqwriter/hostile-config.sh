@@ -1,5 +1,5 @@
 # @TEST-REQUIRES: which zeek
-# @TEST-DOC: Hostile configuration is refused, never obeyed: a secret key file that is a FIFO or a character device (mode 600), an endpoint with a NUL byte, heartbeat_timeout = 1e-9 sec. Each gives one clear message per writer (the script-level option's warning once in all, with five writers), Zeek exits 0 within 10 s, and the disk logs are written.
+# @TEST-DOC: Hostile configuration is refused, never obeyed: a secret key file that is a FIFO or a character device (mode 600), an endpoint with a NUL byte, heartbeat_timeout = 1e-9 sec. Each gives one clear message per writer (the script-level option's warning once in all, with five writers), Zeek exits 0 within 10 s, and the disk logs are written; a writer that never started still prints its totals.
 # @TEST-PORT: NOBODY_PORT
 #
 # A FIFO (nobody writes to it: opening it blocking would hang the writer).
@@ -46,7 +46,8 @@ done
 
 # @TEST-START-FILE check.sh
 # check.sh DIR error MESSAGE: each of the five writers reports MESSAGE once,
-# as an error, and nothing else says it.
+# as an error, and nothing else says it; it never started, and its totals
+# say so at the end.
 # check.sh DIR once MESSAGE: one writer warns MESSAGE, once in all.
 set -u
 dir=$1 kind=$2 msg=$3
@@ -61,6 +62,9 @@ error)
 	for path in conn http files packet_filter conn-copy; do
 		n=$(grep -F -- " $path/Log::WRITER_ZEROMQ: $msg" "$dir/zeek.err" | grep -c ' error[ :]')
 		test "$n" = 1 || fail "$path: $n errors \"$msg\" (expected 1)"
+		# Its totals, as every writer's: it dropped the trace's one record.
+		n=$(grep -cF -- " $path/Log::WRITER_ZEROMQ: published 0 of 1 record, dropped 1 (the writer never started: see the error at its start)" "$dir/zeek.err")
+		test "$n" = 1 || fail "$path: $n totals lines (expected 1)"
 	done
 	test "$total" = 5 || fail "\"$msg\" said $total times (expected 5)"
 	;;
