@@ -16,6 +16,7 @@
 
 pub mod bridge;
 pub mod channel;
+pub mod context;
 pub mod curve;
 pub mod dump;
 pub mod encoder;

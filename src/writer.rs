@@ -346,21 +346,35 @@ impl Writer {
         let new = self.stats.since(&self.drops_reported);
         // A shared bound socket's high-water mark may not be this writer's.
         let hwm = active.publisher.hwm(active.opts.hwm);
-        report.warning(&drops::warning(&new, &self.stats, &active.opts, hwm));
+        let handshake = active.publisher.handshake_failed();
+        report.warning(&drops::warning(
+            &new,
+            &self.stats,
+            &active.opts,
+            hwm,
+            handshake.as_deref(),
+        ));
         self.drops_reported = self.stats;
         self.last_drop_report = Some(now);
     }
 
-    /// `DoHeartbeat` (about once a second): reads subscription changes and
-    /// reports drops that are due.
+    /// `DoHeartbeat` (about once a second): reads subscription changes,
+    /// reports rejected clients and failed handshakes, and drops that are
+    /// due.
     pub fn heartbeat(&mut self, report: &dyn Report) {
         if let State::Active(active) = &mut self.state {
             active.publisher.refresh();
-            for (level, msg) in active.publisher.take_reports() {
-                report.at(level, &msg);
-            }
+            Self::report_publisher(&mut active.publisher, report);
         }
         self.report_drops(report);
+    }
+
+    /// What the publisher has to say (rejected clients, failed
+    /// handshakes); does not block.
+    fn report_publisher(publisher: &mut Publisher, report: &dyn Report) {
+        for (level, msg) in publisher.take_reports() {
+            report.at(level, &msg);
+        }
     }
 
     /// `DoFinish`: closes the socket, waiting at most the linger time for
@@ -368,7 +382,7 @@ impl Writer {
     /// reports the totals if anything was dropped (a writer that never
     /// started dropped every record).
     pub fn finish(&mut self, report: &dyn Report) {
-        let active = match std::mem::replace(&mut self.state, State::Stopped) {
+        let mut active = match std::mem::replace(&mut self.state, State::Stopped) {
             State::Active(active) => active,
             // It dropped every record: said like any writer's totals.
             State::Inactive if self.stats.dropped > 0 => {
@@ -377,6 +391,8 @@ impl Writer {
             }
             _ => return,
         };
+        // What no heartbeat said yet (a short run may have had none).
+        Self::report_publisher(&mut active.publisher, report);
         // Records queued for only some subscribers count as dropped already.
         // Once Zeek stopped the writer, the wait ends zmq_linger after that,
         // however long DoWrite waited before.
