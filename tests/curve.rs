@@ -264,8 +264,8 @@ fn server_mode_authenticates_clients_by_key() {
     w.finish(&report);
 }
 
-/// Asserts that `opts` give exactly one error, an inactive writer, and no
-/// `secret` in any message.
+/// Asserts that `opts` give exactly one error, an inactive writer (whose
+/// totals at finish say it never started), and no `secret` in any message.
 fn fails_closed(opts: &[(&str, String)], why: &str, secret: &str) {
     let sub = Subscriber::bind("tcp://127.0.0.1:*");
     let report = Collected::default();
@@ -277,11 +277,21 @@ fn fails_closed(opts: &[(&str, String)], why: &str, secret: &str) {
     assert!(sub.nothing_more_within(200));
     w.finish(&report);
     let msgs = report.take();
-    assert_eq!(msgs.len(), 1, "{why}: {msgs:?}");
+    assert_eq!(msgs.len(), 2, "{why}: {msgs:?}");
     assert_eq!(msgs[0].0, Level::Error);
     assert!(msgs[0].1.contains(why), "{why}: {msgs:?}");
+    assert_eq!(
+        msgs[1],
+        (
+            Level::Info,
+            "published 0 of 1 record, dropped 1 (the writer never started: see the error at its \
+             start)"
+                .to_string()
+        ),
+        "{why}"
+    );
     assert!(
-        !secret.is_empty() && !msgs[0].1.contains(secret),
+        !secret.is_empty() && !msgs.iter().any(|(_, m)| m.contains(secret)),
         "secret shown: {msgs:?}"
     );
 }
