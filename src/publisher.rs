@@ -67,7 +67,8 @@ pub struct Publisher {
     /// path: the `fill` of [`Publisher::publish`] writes it).
     format: MessageFormat,
     /// Connect mode: the handshakes with the subscriber that failed (a
-    /// CURVE server with another key, say).
+    /// CURVE server with another key, say). (A bound socket's are its
+    /// [`BoundEndpoint`]'s.)
     handshakes: Option<HandshakeMonitor>,
     /// This end uses CURVE.
     curve: bool,
@@ -124,12 +125,20 @@ struct BoundEndpoint {
     // socket is the last one of the context; then the context.
     channel: Mutex<Channel>,
     zap: Option<ZapHandler>,
+    /// The handshakes with subscribers that failed, said by whichever
+    /// writer of the endpoint asks first (keys the ZAP handler refuses it
+    /// says itself).
+    handshakes: Mutex<HandshakeMonitor>,
 }
 
 impl BoundEndpoint {
     fn channel(&self) -> MutexGuard<'_, Channel> {
         // A panic elsewhere while holding the lock leaves the socket usable.
         self.channel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn handshakes(&self) -> MutexGuard<'_, HandshakeMonitor> {
+        self.handshakes.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -172,6 +181,14 @@ fn shared_bound(
     let socket_options = opts.socket_options();
     let mut channel = Channel::new(&ctx, &socket_options)?.skipping();
     curve::apply(channel.socket_mut(), &security)?;
+    let role = Role {
+        peer: "subscriber",
+        curve: security != Security::Plain,
+        bind: true,
+        zap_reports_refusals: zap.is_some(),
+    };
+    let handshakes =
+        HandshakeMonitor::start(&ctx, channel.socket(), role, opts.drop_report_interval)?;
     endpoint::attach(channel.socket(), &opts.endpoint, true)?;
     let bound = Arc::new(BoundEndpoint {
         endpoint: opts.endpoint.clone(),
@@ -179,6 +196,7 @@ fn shared_bound(
         socket_options,
         channel: Mutex::new(channel),
         zap,
+        handshakes: Mutex::new(handshakes),
     });
     registry.push(Arc::downgrade(&bound));
     Ok((bound, None))
@@ -387,33 +405,40 @@ impl Publisher {
     /// the subscriber, each cause once and then at most every
     /// `drop_report_interval` (see [`crate::monitor`]). Does not block.
     pub fn take_reports(&mut self) -> Vec<(Level, String)> {
+        let what = if self.curve {
+            "CURVE handshake"
+        } else {
+            "handshake"
+        };
+        let failed = |lines: Vec<String>| {
+            lines
+                .into_iter()
+                .map(move |l| (Level::Warning, format!("{what} failed: {l}")))
+        };
+        let now = Instant::now();
         match &self.target {
-            Target::Bound(b) => b
-                .zap
-                .as_ref()
-                .map_or_else(Vec::new, |z| z.take_reports("subscriber")),
-            Target::Connected(_) => {
-                let Some(monitor) = &mut self.handshakes else {
-                    return Vec::new();
-                };
-                let what = if self.curve {
-                    "CURVE handshake"
-                } else {
-                    "handshake"
-                };
-                monitor
-                    .take_reports(Instant::now())
-                    .into_iter()
-                    .map(|l| (Level::Warning, format!("{what} failed: {l}")))
-                    .collect()
+            Target::Bound(b) => {
+                let mut out = b
+                    .zap
+                    .as_ref()
+                    .map_or_else(Vec::new, |z| z.take_reports("subscriber"));
+                out.extend(failed(b.handshakes().take_reports(now)));
+                out
             }
+            Target::Connected(_) => match &mut self.handshakes {
+                Some(monitor) => failed(monitor.take_reports(now)).collect(),
+                None => Vec::new(),
+            },
         }
     }
 
     /// The last failed handshake [`Publisher::take_reports`] found, if
     /// any: why a subscriber that is there may not receive.
     pub fn handshake_failed(&self) -> Option<String> {
-        self.handshakes.as_ref()?.last_failure()
+        match &self.target {
+            Target::Bound(b) => b.handshakes().last_failure(),
+            Target::Connected(_) => self.handshakes.as_ref()?.last_failure(),
+        }
     }
 
     /// Reads pending subscription changes (call now and then when idle).
