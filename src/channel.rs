@@ -265,9 +265,15 @@ impl Channel {
     /// idle connection is probed after the heartbeat timeout (at least 1 s),
     /// then every heartbeat interval (at least 1 s), 3 times.
     pub fn new(ctx: &zmq::Context, opts: &SocketOptions) -> Result<Channel, String> {
-        let mut socket = ctx
+        let socket = ctx
             .socket(zmq::XPUB)
             .map_err(|e| format!("cannot create a ZeroMQ socket: {e}"))?;
+        Channel::with_socket(socket, opts)
+    }
+
+    /// [`Channel::new`] with an XPUB socket made elsewhere (in the
+    /// connected writers' context, [`crate::context`]).
+    pub fn with_socket(mut socket: zmq::Socket, opts: &SocketOptions) -> Result<Channel, String> {
         let secs = |ms: i32| (ms / 1000).max(1);
         socket
             .set_sndhwm(opts.hwm)

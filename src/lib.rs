@@ -9,13 +9,15 @@
 //! bottom of the crate: no module imports one above it. [`options`]
 //! resolves script options and a filter's `$config`; [`endpoint`] checks
 //! endpoints before libzmq sees them; [`curve`] (with [`keys`]) sets up
-//! CURVE, and [`monitor`] says which peers a socket cannot talk to. [`dump`] reads the conformance corpus into records, for the
+//! CURVE, and [`monitor`] says which peers a socket cannot talk to;
+//! [`context`] is the connected writers' libzmq context. [`dump`] reads the conformance corpus into records, for the
 //! tests and benchmarks. `ARCHITECTURE.md` follows one record through them.
 //!
 //! The `zeek-zmq` CLI (`crates/zeek-zmq`) uses this crate as a library.
 
 pub mod bridge;
 pub mod channel;
+pub mod context;
 pub mod curve;
 pub mod dump;
 pub mod encoder;

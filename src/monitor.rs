@@ -58,9 +58,22 @@ pub fn decode(first: &[u8], endpoint: &[u8]) -> Option<Failure> {
         _ => return None,
     };
     Some(Failure {
-        endpoint: String::from_utf8_lossy(endpoint).into_owned(),
+        endpoint: unmapped(&String::from_utf8_lossy(endpoint)),
         cause,
     })
+}
+
+/// `endpoint` with an IPv4-mapped IPv6 address (`tcp://[::ffff:10.0.0.1]:5555`,
+/// as libzmq names a connection of an IPv6-enabled socket to an IPv4
+/// address) written as the IPv4 address: the name the operator gave.
+fn unmapped(endpoint: &str) -> String {
+    let mapped = endpoint.split_once("[::ffff:").and_then(|(scheme, rest)| {
+        let (v4, tail) = rest.split_once(']')?;
+        v4.parse::<std::net::Ipv4Addr>()
+            .ok()
+            .map(|_| format!("{scheme}{v4}{tail}"))
+    });
+    mapped.unwrap_or_else(|| endpoint.to_string())
 }
 
 /// What this end is, for saying a failure in its terms.
@@ -141,6 +154,8 @@ pub struct HandshakeMonitor {
     role: Role,
     repeat_every: Duration,
     seen: Vec<Seen>,
+    /// The failure noted last.
+    last: Option<Failure>,
 }
 
 /// At most this many kinds of failure are told apart; others count with
@@ -157,14 +172,25 @@ impl HandshakeMonitor {
         role: Role,
         repeat_every: Duration,
     ) -> Result<HandshakeMonitor, String> {
+        let pair = ctx
+            .socket(zmq::PAIR)
+            .map_err(|e| format!("cannot create the monitor socket: {e}"))?;
+        HandshakeMonitor::with_pair(pair, socket, role, repeat_every)
+    }
+
+    /// [`HandshakeMonitor::start`] with the monitor's PAIR socket made
+    /// elsewhere, in `socket`'s context.
+    pub fn with_pair(
+        pair: zmq::Socket,
+        socket: &zmq::Socket,
+        role: Role,
+        repeat_every: Duration,
+    ) -> Result<HandshakeMonitor, String> {
         static N: AtomicU64 = AtomicU64::new(0);
         let endpoint = format!(
             "inproc://zeromq-writer-monitor-{}",
             N.fetch_add(1, Ordering::Relaxed)
         );
-        let pair = ctx
-            .socket(zmq::PAIR)
-            .map_err(|e| format!("cannot create the monitor socket: {e}"))?;
         socket
             .monitor(&endpoint, HANDSHAKE_FAILURES as i32)
             .and_then(|()| pair.set_linger(0))
@@ -175,6 +201,7 @@ impl HandshakeMonitor {
             role,
             repeat_every,
             seen: Vec::new(),
+            last: None,
         })
     }
 
@@ -209,6 +236,12 @@ impl HandshakeMonitor {
         out
     }
 
+    /// The line for the failure [`HandshakeMonitor::take_reports`] noted
+    /// last, if any (said or not).
+    pub fn last_failure(&self) -> Option<String> {
+        self.last.as_ref().map(|f| describe(f, &self.role))
+    }
+
     fn note(&mut self, failure: Failure) {
         if self.role.zap_reports_refusals && matches!(failure.cause, Cause::Refused(_)) {
             return;
@@ -222,6 +255,7 @@ impl HandshakeMonitor {
         if matches!(failure.cause, Cause::Closed(_)) && self.seen.iter().any(known_cause) {
             return;
         }
+        self.last = Some(failure.clone());
         let known = self.seen.iter().position(|s| s.failure == failure);
         match known.or_else(|| (self.seen.len() >= MAX_KINDS).then_some(MAX_KINDS - 1)) {
             Some(i) => self.seen[i].unsaid += 1,
@@ -292,6 +326,17 @@ mod tests {
         );
         assert_eq!(f(zmq_sys::ZMQ_EVENT_CONNECTED, 7), None);
         assert_eq!(decode(b"\x00", ep), None);
+        let mapped = |e: &[u8]| {
+            decode(&event(zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400), e).map(|f| f.endpoint)
+        };
+        assert_eq!(
+            mapped(b"tcp://[::ffff:127.0.0.1]:5555").as_deref(),
+            Some("tcp://127.0.0.1:5555")
+        );
+        assert_eq!(
+            mapped(b"tcp://[::1]:5555").as_deref(),
+            Some("tcp://[::1]:5555")
+        );
         let failure = decode(
             &event(
                 zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,

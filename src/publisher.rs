@@ -38,14 +38,16 @@
 //! Zeek stopped it and `zmq_linger` passed (see [`crate::stop`]).
 
 use crate::channel::{Channel, Framing, Sent, SocketOptions};
+use crate::context::{self, SharedContext};
 use crate::curve::{self, Security, ZapHandler};
 use crate::encoder;
 use crate::endpoint;
 use crate::frames::{Frame, FramePool, Reach};
+use crate::monitor::{HandshakeMonitor, Role};
 use crate::options::{MessageFormat, Options, OverflowPolicy};
 use crate::report::{quoted, Level};
 use crate::sequence::Numbering;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 pub struct Publisher {
@@ -67,6 +69,12 @@ pub struct Publisher {
     format: MessageFormat,
     /// With `sequence_numbers`: the next record's number.
     numbering: Option<Numbering>,
+    /// Connect mode: the handshakes with the subscriber that failed (a
+    /// CURVE server with another key, say). (A bound socket's are its
+    /// [`BoundEndpoint`]'s.)
+    handshakes: Option<HandshakeMonitor>,
+    /// This end uses CURVE.
+    curve: bool,
 }
 
 /// A time in which records of a `Block` publisher found a subscriber
@@ -120,12 +128,20 @@ struct BoundEndpoint {
     // socket is the last one of the context; then the context.
     channel: Mutex<Channel>,
     zap: Option<ZapHandler>,
+    /// The handshakes with subscribers that failed, said by whichever
+    /// writer of the endpoint asks first (keys the ZAP handler refuses it
+    /// says itself).
+    handshakes: Mutex<HandshakeMonitor>,
 }
 
 impl BoundEndpoint {
     fn channel(&self) -> MutexGuard<'_, Channel> {
         // A panic elsewhere while holding the lock leaves the socket usable.
         self.channel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn handshakes(&self) -> MutexGuard<'_, HandshakeMonitor> {
+        self.handshakes.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -168,6 +184,14 @@ fn shared_bound(
     let socket_options = opts.socket_options();
     let mut channel = Channel::new(&ctx, &socket_options)?.skipping();
     curve::apply(channel.socket_mut(), &security)?;
+    let role = Role {
+        peer: "subscriber",
+        curve: security != Security::Plain,
+        bind: true,
+        zap_reports_refusals: zap.is_some(),
+    };
+    let handshakes =
+        HandshakeMonitor::start(&ctx, channel.socket(), role, opts.drop_report_interval)?;
     endpoint::attach(channel.socket(), &opts.endpoint, true)?;
     let bound = Arc::new(BoundEndpoint {
         endpoint: opts.endpoint.clone(),
@@ -175,6 +199,7 @@ fn shared_bound(
         socket_options,
         channel: Mutex::new(channel),
         zap,
+        handshakes: Mutex::new(handshakes),
     });
     registry.push(Arc::downgrade(&bound));
     Ok((bound, None))
@@ -223,11 +248,31 @@ fn options_conflict(endpoint: &str, applied: &SocketOptions, opts: &Options) -> 
 /// writer (sixty for thirty log paths, on a sensor that may have two
 /// cores). It lives as long as the process: a writer's `close` waits for
 /// its records itself and then drops them (linger 0), so nothing needs the
-/// context's termination to wait. A bound socket keeps a context of its
-/// own: its ZAP handler (the CURVE allow list) is per context.
-fn connect_context() -> &'static zmq::Context {
-    static CONTEXT: OnceLock<zmq::Context> = OnceLock::new();
-    CONTEXT.get_or_init(zmq::Context::new)
+/// context's termination to wait. Its socket limit follows the open files
+/// limit ([`crate::context`]). A bound socket keeps a context of its own:
+/// its ZAP handler (the CURVE allow list) is per context.
+fn connect_context() -> &'static SharedContext {
+    context::shared()
+}
+
+/// A connected writer's socket, with a monitor of its handshakes (which
+/// the heartbeat reads: [`Publisher::take_reports`]).
+fn connected(opts: &Options, security: &Security) -> Result<(Channel, HandshakeMonitor), String> {
+    let ctx = connect_context();
+    let socket = ctx.socket(context::Kind::Xpub).map_err(|e| e.to_string())?;
+    let mut channel = Channel::with_socket(socket, &opts.socket_options())?;
+    curve::apply(channel.socket_mut(), security)?;
+    let role = Role {
+        peer: "subscriber",
+        curve: *security != Security::Plain,
+        bind: false,
+        zap_reports_refusals: false,
+    };
+    let pair = ctx.socket(context::Kind::Pair).map_err(|e| e.to_string())?;
+    let monitor =
+        HandshakeMonitor::with_pair(pair, channel.socket(), role, opts.drop_report_interval)?;
+    endpoint::attach(channel.socket(), &opts.endpoint, false)?;
+    Ok((channel, monitor))
 }
 
 impl Publisher {
@@ -254,14 +299,15 @@ impl Publisher {
         give_up: &dyn Fn() -> bool,
     ) -> Result<(Publisher, Option<String>), String> {
         let mut linger_ms = opts.linger_ms;
+        let mut handshakes = None;
+        let curve = security != Security::Plain;
         let (target, warning) = if opts.bind {
             let (bound, warning) = shared_bound(opts, security)?;
             linger_ms = bound.socket_options.linger_ms;
             (Target::Bound(bound), warning)
         } else {
-            let mut channel = Channel::new(connect_context(), &opts.socket_options())?;
-            curve::apply(channel.socket_mut(), &security)?;
-            endpoint::attach(channel.socket(), &opts.endpoint, false)?;
+            let (channel, monitor) = connected(opts, &security)?;
+            handshakes = Some(monitor);
             (Target::Connected(channel), None)
         };
         let mut publisher = Publisher {
@@ -274,6 +320,8 @@ impl Publisher {
             frames: FramePool::new(),
             format: opts.message_format,
             numbering: opts.sequence_numbers.then(Numbering::new),
+            handshakes,
+            curve,
         };
         if opts.connect_pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
@@ -358,14 +406,43 @@ impl Publisher {
 
     /// What to report about rejected CURVE clients and the allowed-clients
     /// file (bind mode), each rejected key once, whichever writer of the
-    /// endpoint asks first.
+    /// endpoint asks first; in connect mode, about failed handshakes with
+    /// the subscriber, each cause once and then at most every
+    /// `drop_report_interval` (see [`crate::monitor`]). Does not block.
     pub fn take_reports(&mut self) -> Vec<(Level, String)> {
+        let what = if self.curve {
+            "CURVE handshake"
+        } else {
+            "handshake"
+        };
+        let failed = |lines: Vec<String>| {
+            lines
+                .into_iter()
+                .map(move |l| (Level::Warning, format!("{what} failed: {l}")))
+        };
+        let now = Instant::now();
         match &self.target {
-            Target::Bound(b) => b
-                .zap
-                .as_ref()
-                .map_or_else(Vec::new, |z| z.take_reports("subscriber")),
-            Target::Connected(_) => Vec::new(),
+            Target::Bound(b) => {
+                let mut out = b
+                    .zap
+                    .as_ref()
+                    .map_or_else(Vec::new, |z| z.take_reports("subscriber"));
+                out.extend(failed(b.handshakes().take_reports(now)));
+                out
+            }
+            Target::Connected(_) => match &mut self.handshakes {
+                Some(monitor) => failed(monitor.take_reports(now)).collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// The last failed handshake [`Publisher::take_reports`] found, if
+    /// any: why a subscriber that is there may not receive.
+    pub fn handshake_failed(&self) -> Option<String> {
+        match &self.target {
+            Target::Bound(b) => b.handshakes().last_failure(),
+            Target::Connected(_) => self.handshakes.as_ref()?.last_failure(),
         }
     }
 

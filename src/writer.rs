@@ -346,30 +346,53 @@ impl Writer {
         let new = self.stats.since(&self.drops_reported);
         // A shared bound socket's high-water mark may not be this writer's.
         let hwm = active.publisher.hwm(active.opts.hwm);
-        report.warning(&drops::warning(&new, &self.stats, &active.opts, hwm));
+        let handshake = active.publisher.handshake_failed();
+        report.warning(&drops::warning(
+            &new,
+            &self.stats,
+            &active.opts,
+            hwm,
+            handshake.as_deref(),
+        ));
         self.drops_reported = self.stats;
         self.last_drop_report = Some(now);
     }
 
-    /// `DoHeartbeat` (about once a second): reads subscription changes and
-    /// reports drops that are due.
+    /// `DoHeartbeat` (about once a second): reads subscription changes,
+    /// reports rejected clients and failed handshakes, and drops that are
+    /// due.
     pub fn heartbeat(&mut self, report: &dyn Report) {
         if let State::Active(active) = &mut self.state {
             active.publisher.refresh();
-            for (level, msg) in active.publisher.take_reports() {
-                report.at(level, &msg);
-            }
+            Self::report_publisher(&mut active.publisher, report);
         }
         self.report_drops(report);
     }
 
+    /// What the publisher has to say (rejected clients, failed
+    /// handshakes); does not block.
+    fn report_publisher(publisher: &mut Publisher, report: &dyn Report) {
+        for (level, msg) in publisher.take_reports() {
+            report.at(level, &msg);
+        }
+    }
+
     /// `DoFinish`: closes the socket, waiting at most the linger time for
     /// queued records, counts those still queued then as dropped, and
-    /// reports the totals if anything was dropped.
+    /// reports the totals if anything was dropped (a writer that never
+    /// started dropped every record).
     pub fn finish(&mut self, report: &dyn Report) {
-        let State::Active(active) = std::mem::replace(&mut self.state, State::Stopped) else {
-            return;
+        let mut active = match std::mem::replace(&mut self.state, State::Stopped) {
+            State::Active(active) => active,
+            // It dropped every record: said like any writer's totals.
+            State::Inactive if self.stats.dropped > 0 => {
+                report.info(&drops::totals_not_started(&self.stats));
+                return;
+            }
+            _ => return,
         };
+        // What no heartbeat said yet (a short run may have had none).
+        Self::report_publisher(&mut active.publisher, report);
         // Records queued for only some subscribers count as dropped already.
         // Once Zeek stopped the writer, the wait ends zmq_linger after that,
         // however long DoWrite waited before. Finishing is a stop too (the
@@ -432,7 +455,7 @@ impl Writer {
 mod tests {
     use super::*;
     use crate::record::Kind;
-    use crate::report::Collected;
+    use crate::report::{Collected, Level};
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
     #[test]
@@ -466,6 +489,35 @@ mod tests {
         for w in &warnings[1..] {
             assert!(!w.iter().any(about_script), "{warnings:?}");
         }
+    }
+
+    #[test]
+    fn a_writer_that_never_started_says_its_totals_at_finish() {
+        let report = Collected::default();
+        let mut w = Writer::new(vec![("endpoint".into(), "localhost:1".into())]);
+        w.init(
+            &report,
+            b"conn",
+            vec![FieldSpec::new("n", Kind::Count, Kind::Other, false)],
+            vec![],
+        );
+        assert!(!w.is_active());
+        assert!(matches!(report.take()[..], [(Level::Error, _)]));
+        let slots = [Slot::from_count(1)];
+        for _ in 0..2 {
+            // SAFETY: no string slots.
+            unsafe { w.write(&report, &slots) };
+        }
+        w.finish(&report);
+        assert_eq!(
+            report.take(),
+            [(
+                Level::Info,
+                "published 0 of 2 records, dropped 2 (the writer never started: see the error \
+                 at its start)"
+                    .to_string()
+            )]
+        );
     }
 
     #[test]

@@ -244,7 +244,7 @@ fn finish_is_immediate_when_everything_was_delivered() {
 }
 
 #[test]
-fn bad_endpoints_give_one_error_and_an_inactive_writer() {
+fn bad_endpoints_give_one_error_an_inactive_writer_and_its_totals() {
     for endpoint in [
         "localhost:12345",
         "tcp://",
@@ -260,10 +260,18 @@ fn bad_endpoints_give_one_error_and_an_inactive_writer() {
         w.finish(&report);
         assert!(start.elapsed() < Duration::from_millis(100));
         let msgs = report.take();
-        assert_eq!(msgs.len(), 1, "{endpoint}: {msgs:?}");
+        assert_eq!(msgs.len(), 2, "{endpoint}: {msgs:?}");
         assert_eq!(msgs[0].0, Level::Error);
         assert!(
             msgs[0].1.contains(&format!("bad endpoint \"{endpoint}\"")),
+            "{msgs:?}"
+        );
+        // The totals: it never started.
+        assert_eq!(msgs[1].0, Level::Info);
+        assert!(
+            msgs[1]
+                .1
+                .starts_with("published 0 of 1 record, dropped 1 (the writer never started"),
             "{msgs:?}"
         );
         assert_eq!(w.stats().dropped, 1);

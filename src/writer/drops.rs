@@ -9,15 +9,22 @@ use std::time::Duration;
 /// The warning about `new` drops (counted since the last report; `total`
 /// so far): how many, then each cause that occurred with what helps
 /// against it. `hwm` is the socket's high-water mark (a shared bound
-/// socket's may not be this writer's `zmq_hwm`).
-pub fn warning(new: &Stats, total: &Stats, opts: &Options, hwm: i32) -> String {
+/// socket's may not be this writer's `zmq_hwm`); `handshake`, the last
+/// failed handshake with the subscriber, if one was seen.
+pub fn warning(
+    new: &Stats,
+    total: &Stats,
+    opts: &Options,
+    hwm: i32,
+    handshake: Option<&str>,
+) -> String {
     let mut causes = Vec::new();
     if new.dropped_no_subscriber > 0 {
         causes.push(format!(
             "{} with no subscriber of this path at {} ({})",
             new.dropped_no_subscriber,
             opts.endpoint,
-            no_subscriber_advice(opts)
+            no_subscriber_advice(opts, handshake)
         ));
     }
     if new.dropped_full > 0 {
@@ -50,8 +57,15 @@ pub fn warning(new: &Stats, total: &Stats, opts: &Options, hwm: i32) -> String {
 }
 
 /// Nobody subscribed to the path: a subscriber must be there, at the other
-/// end of the endpoint. `BLOCK` waits for room, never for subscribers.
-fn no_subscriber_advice(opts: &Options) -> String {
+/// end of the endpoint (and the handshake with it succeed). `BLOCK` waits
+/// for room, never for subscribers.
+fn no_subscriber_advice(opts: &Options, handshake: Option<&str>) -> String {
+    if let Some(failed) = handshake {
+        return format!(
+            "a subscriber is there, but the handshake with it failed: {failed}; the CURVE \
+             settings of both ends must match"
+        );
+    }
     let start = if opts.bind {
         "is a subscriber connected to it? Zeek binds it"
     } else {
@@ -101,6 +115,17 @@ pub fn totals(s: &Stats) -> String {
     )
 }
 
+/// The totals at `finish` of a writer that never started (its
+/// configuration was refused, or its socket could not be made): it
+/// dropped every record.
+pub fn totals_not_started(s: &Stats) -> String {
+    format!(
+        "published 0 of {}, dropped {} (the writer never started: see the error at its start)",
+        count(s.written, "record"),
+        s.dropped
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +154,7 @@ mod tests {
     #[test]
     fn no_subscriber_advice_is_about_subscribers_not_block() {
         let s = stats(1, 1, 0);
-        let w = warning(&s, &s, &opts(false, OverflowPolicy::Drop), 1000);
+        let w = warning(&s, &s, &opts(false, OverflowPolicy::Drop), 1000, None);
         assert_eq!(
             w,
             "dropped 1 record since the last report (1 of 1 record so far): 1 with no \
@@ -138,7 +163,7 @@ mod tests {
              writer's first record until one subscribes; LogZeroMQ::BLOCK does not wait for \
              subscribers)"
         );
-        let w = warning(&s, &s, &opts(true, OverflowPolicy::Block), 1000);
+        let w = warning(&s, &s, &opts(true, OverflowPolicy::Block), 1000, None);
         assert!(
             w.contains("is a subscriber connected to it? Zeek binds it"),
             "{w}"
@@ -150,9 +175,32 @@ mod tests {
     }
 
     #[test]
+    fn no_subscriber_advice_names_a_failed_handshake() {
+        let s = stats(2, 2, 0);
+        let failed = "cannot talk to the subscriber at tcp://127.0.0.1:5555: the CURVE keys do \
+                      not match: the server key this end was given is not the subscriber's";
+        let w = warning(
+            &s,
+            &s,
+            &opts(false, OverflowPolicy::Drop),
+            1000,
+            Some(failed),
+        );
+        assert_eq!(
+            w,
+            format!(
+                "dropped 2 records since the last report (2 of 2 records so far): 2 with no \
+                 subscriber of this path at tcp://127.0.0.1:5555 (a subscriber is there, but the \
+                 handshake with it failed: {failed}; the CURVE settings of both ends must \
+                 match)"
+            )
+        );
+    }
+
+    #[test]
     fn behind_advice_is_about_block_and_the_high_water_mark() {
         let (new, total) = (stats(10, 0, 2), stats(30, 0, 5));
-        let w = warning(&new, &total, &opts(false, OverflowPolicy::Drop), 10);
+        let w = warning(&new, &total, &opts(false, OverflowPolicy::Drop), 10, None);
         assert_eq!(
             w,
             "dropped 2 records since the last report (5 of 30 records so far): 2 with a \
@@ -160,7 +208,7 @@ mod tests {
              LogZeroMQ::overflow_policy = LogZeroMQ::BLOCK makes Zeek wait for room, a larger \
              zmq_hwm absorbs longer bursts)"
         );
-        let w = warning(&new, &total, &opts(false, OverflowPolicy::Block), 10);
+        let w = warning(&new, &total, &opts(false, OverflowPolicy::Block), 10, None);
         assert!(
             w.contains("LogZeroMQ::BLOCK waited LogZeroMQ::block_timeout = 2.0 secs in vain"),
             "{w}"
@@ -171,11 +219,25 @@ mod tests {
     #[test]
     fn both_causes_each_with_its_advice() {
         let s = stats(9, 3, 4);
-        let w = warning(&s, &s, &opts(false, OverflowPolicy::Drop), 10);
+        let w = warning(&s, &s, &opts(false, OverflowPolicy::Drop), 10, None);
         let (no_sub, behind) = w.split_once("), ").unwrap();
         assert!(no_sub.contains("3 with no subscriber") && no_sub.contains("wait_for_subscribers"));
         assert!(behind.starts_with("4 with a subscriber 10 messages behind"));
         assert!(behind.contains("overflow_policy = LogZeroMQ::BLOCK"), "{w}");
+    }
+
+    #[test]
+    fn a_writer_that_never_started_dropped_everything() {
+        let s = Stats {
+            written: 3,
+            dropped: 3,
+            ..Stats::default()
+        };
+        assert_eq!(
+            totals_not_started(&s),
+            "published 0 of 3 records, dropped 3 (the writer never started: see the error at \
+             its start)"
+        );
     }
 
     #[test]
