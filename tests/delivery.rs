@@ -959,22 +959,29 @@ fn join_within(writing: std::thread::JoinHandle<Writer>, within: Duration) -> Wr
     writing.join().unwrap()
 }
 
-#[test]
-fn once_zeek_stops_a_blocked_writer_waits_no_longer_than_its_linger_time() {
-    let sub = paused_subscriber();
-    let report = Arc::new(Collected::default());
-    let w = writer(
-        &report,
+/// A `BLOCK` writer to `sub` with a 10-message high-water mark that waits
+/// for room without a time limit (`block_timeout = 0`), with `zmq_linger`
+/// `linger` (ms).
+fn blocking_for_ever(report: &Collected, sub: &Subscriber, linger: &str) -> Writer {
+    writer(
+        report,
         "conn",
         &[
             ("endpoint", &sub.endpoint),
             ("zmq_hwm", "10"),
             ("overflow_policy", "LogZeroMQ::BLOCK"),
-            // Without the stop, the writer would wait for ever.
             ("block_timeout", "0"),
-            ("zmq_linger", "300"),
+            ("zmq_linger", linger),
         ],
-    );
+    )
+}
+
+#[test]
+fn once_zeek_stops_a_blocked_writer_waits_no_longer_than_its_linger_time() {
+    let sub = paused_subscriber();
+    let report = Arc::new(Collected::default());
+    // Without the stop, the writer would wait for ever.
+    let w = blocking_for_ever(&report, &sub, "300");
     let stop = w.stop_signal();
     const N: u64 = 2000;
     let (progress, writing) = write_in_thread(w, report.clone(), N);
@@ -1017,17 +1024,7 @@ fn once_zeek_stops_a_blocked_writer_waits_no_longer_than_its_linger_time() {
 fn a_killed_writer_stops_waiting_at_once_even_with_linger_forever() {
     let sub = paused_subscriber();
     let report = Arc::new(Collected::default());
-    let w = writer(
-        &report,
-        "conn",
-        &[
-            ("endpoint", &sub.endpoint),
-            ("zmq_hwm", "10"),
-            ("overflow_policy", "LogZeroMQ::BLOCK"),
-            ("block_timeout", "0"),
-            ("zmq_linger", "-1"),
-        ],
-    );
+    let w = blocking_for_ever(&report, &sub, "-1");
     let stop = w.stop_signal();
     let (progress, writing) = write_in_thread(w, report.clone(), 2000);
     wait_until_held(&progress);
