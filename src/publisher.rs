@@ -24,6 +24,7 @@
 //! following record: until a record can be queued for everyone again, they
 //! go out at once to whoever has room.
 
+use crate::acks::{self, Connections, Recent};
 use crate::channel::{Channel, Sent, SocketOptions};
 use crate::curve::{self, Security, ZapHandler};
 use crate::endpoint;
@@ -48,6 +49,27 @@ pub struct Publisher {
     frames: FramePool,
     /// With `sequence_numbers`: the next record's number.
     numbering: Option<Numbering>,
+    /// Connect mode: what the subscriber has not acknowledged.
+    acks: Option<Acks>,
+}
+
+/// A connected socket's connections and the writer's latest messages: the
+/// records its subscriber has not acknowledged ([`crate::acks`]).
+struct Acks {
+    connections: Connections,
+    recent: Recent,
+    curve: bool,
+}
+
+/// Wire bytes of latest messages kept to tell records from unacknowledged
+/// bytes: what the kernel holds at most (Linux doubles `sndbuf`; without
+/// it, `net.ipv4.tcp_wmem`'s default maximum), and some.
+fn recent_bytes(sndbuf: i32) -> u64 {
+    let kernel = match u64::try_from(sndbuf) {
+        Ok(b) if b > 0 => 2 * b,
+        _ => 4 << 20,
+    };
+    kernel + (64 << 10)
 }
 
 /// What closing a publisher left undelivered.
@@ -58,6 +80,12 @@ pub struct Unsent {
     pub queued: u64,
     /// Likewise, of records queued for only some subscribers.
     pub partly_queued: u64,
+    /// Records of a connected writer that its subscriber's kernel had not
+    /// acknowledged by then.
+    pub unacknowledged: u64,
+    /// Records a connection held unacknowledged when it ended, since the
+    /// last [`Publisher::poll_acks`] (as of that reading).
+    pub lost: u64,
 }
 
 /// Why a record was not published: it could not be written, or the socket
@@ -73,6 +101,15 @@ pub enum PublishError<E> {
 enum Target {
     Connected(Channel),
     Bound(Arc<BoundEndpoint>),
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        // The monitor ends before its reading end, and the socket, go.
+        if let (Some(a), Target::Connected(c)) = (&mut self.acks, &mut self.target) {
+            a.connections.stop(c.socket_mut());
+        }
+    }
 }
 
 /// A bound socket shared by every writer with the same endpoint.
@@ -207,6 +244,7 @@ impl Publisher {
         path: &[u8],
     ) -> Result<(Publisher, Option<String>), String> {
         let mut linger_ms = opts.linger_ms;
+        let mut acks = None;
         let (target, warning) = if opts.bind {
             let (bound, warning) = shared_bound(opts, security)?;
             linger_ms = bound.socket_options.linger_ms;
@@ -214,6 +252,11 @@ impl Publisher {
         } else {
             let mut channel = Channel::new(connect_context(), &opts.socket_options())?;
             curve::apply(channel.socket_mut(), &security)?;
+            acks = Some(Acks {
+                connections: Connections::watch(connect_context(), channel.socket())?,
+                recent: Recent::new(recent_bytes(opts.sndbuf)),
+                curve: security != Security::Plain,
+            });
             endpoint::attach(channel.socket(), &opts.endpoint, false)?;
             (Target::Connected(channel), None)
         };
@@ -225,6 +268,7 @@ impl Publisher {
             linger: u64::try_from(linger_ms).ok().map(Duration::from_millis),
             frames: FramePool::new(),
             numbering: opts.sequence_numbers.then(Numbering::new),
+            acks,
         };
         if opts.connect_pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
@@ -329,10 +373,18 @@ impl Publisher {
             return Err(PublishError::Fill(e));
         }
         self.frames.note_len(frame.buf.len());
+        let wire = self.acks.as_ref().map(|a| {
+            let seq = frame.seq.map_or(0, |s| s.as_bytes().len());
+            let frames = [path.len(), frame.buf.len(), seq];
+            acks::wire_size(&frames[..if seq > 0 { 3 } else { 2 }], a.curve)
+        });
         // Taken by the send once the message is queued (see
         // [`Channel::try_send`]).
         let mut frame = Some(frame);
         let sent = self.send(path, &mut frame, give_up);
+        if let (Some(a), Some(wire), Ok(Sent::Queued)) = (&mut self.acks, wire, &sent) {
+            a.recent.push(wire);
+        }
         if let Some(frame) = frame {
             self.frames.give_back(frame);
         }
@@ -396,6 +448,17 @@ impl Publisher {
         self.numbering.as_ref().map(Numbering::writer_id)
     }
 
+    /// Connect mode: what the subscriber has not acknowledged now, and
+    /// what connections that ended since the last poll held, in records.
+    /// (Bind mode: nothing; see the README.)
+    pub fn poll_acks(&mut self) -> acks::Poll {
+        let skip = self.in_flight(Reach::All);
+        match &mut self.acks {
+            Some(a) => a.connections.poll(&a.recent, skip),
+            None => acks::Poll::default(),
+        }
+    }
+
     /// Records still in libzmq's hands (queued, or being written).
     pub fn in_flight(&self, reach: Reach) -> u64 {
         self.frames.in_flight(reach)
@@ -426,9 +489,27 @@ impl Publisher {
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(10));
         }
+        // Connect mode: the same wait for the subscriber's kernel to
+        // acknowledge what was written; what it did not counts as dropped.
+        // (The kernel still tries to deliver it after the socket closed,
+        // for up to heartbeat_timeout (ZMQ_TCP_MAXRT): a subscriber that
+        // reads again by then gets it. Resetting the connection instead
+        // would cost it what its own kernel holds, acknowledged: libzmq
+        // does not read on after a reset.)
+        let mut pause = Duration::from_micros(100);
+        while let Some(a) = &mut self.acks {
+            if a.connections.all_acknowledged() || deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+        let acks = self.poll_acks();
         let unsent = Unsent {
             queued: self.in_flight(Reach::All),
             partly_queued: self.in_flight(Reach::Some),
+            unacknowledged: acks.unacked,
+            lost: acks.lost,
         };
         if let Target::Connected(channel) = &self.target {
             // Waited already: what is left goes now. (A shared bound socket

@@ -24,7 +24,7 @@ pub struct Stats {
     /// writer finished, delivered).
     pub sent: u64,
     /// Records not published, for whatever reason (the sum of the next
-    /// four, plus those of an inactive writer).
+    /// six, plus those of an inactive writer).
     pub dropped: u64,
     /// ... because a subscriber was `zmq_hwm` messages behind (in bind
     /// mode, the other subscribers got them).
@@ -35,9 +35,14 @@ pub struct Stats {
     pub dropped_bad_record: u64,
     /// ... because the socket failed.
     pub dropped_error: u64,
-    /// ... because libzmq still held them, queued for a subscriber, when
-    /// the linger time ran out at `finish`.
+    /// ... because libzmq still held them, queued for a subscriber, or
+    /// (connect mode) the subscriber's kernel had not acknowledged them,
+    /// when the linger time ran out at `finish`.
     pub dropped_unsent: u64,
+    /// ... because the connection they were written to ended before the
+    /// subscriber's kernel acknowledged them (connect mode; as of the
+    /// connection's last reading, at a heartbeat).
+    pub dropped_lost: u64,
     /// JSON bytes queued (frame 2 only).
     pub bytes: u64,
 }
@@ -54,6 +59,7 @@ impl Stats {
             dropped_bad_record: self.dropped_bad_record - earlier.dropped_bad_record,
             dropped_error: self.dropped_error - earlier.dropped_error,
             dropped_unsent: self.dropped_unsent - earlier.dropped_unsent,
+            dropped_lost: self.dropped_lost - earlier.dropped_lost,
             bytes: self.bytes - earlier.bytes,
         }
     }
@@ -90,6 +96,9 @@ pub struct Writer {
     stats: Stats,
     /// `stats` as of the last `take_counts`.
     counted: Stats,
+    /// Records sent that the subscriber's kernel had not acknowledged at
+    /// the last heartbeat (connect mode).
+    unacked: u64,
     /// Drops reported so far, and when the last report was.
     drops_reported: u64,
     last_drop_report: Option<Instant>,
@@ -111,6 +120,7 @@ impl Writer {
             path: Vec::new(),
             stats: Stats::default(),
             counted: Stats::default(),
+            unacked: 0,
             drops_reported: 0,
             last_drop_report: None,
             reported_encode_error: false,
@@ -298,16 +308,31 @@ impl Writer {
         self.last_drop_report = Some(now);
     }
 
-    /// `DoHeartbeat` (about once a second): reads subscription changes and
-    /// reports drops that are due.
+    /// `DoHeartbeat` (about once a second): reads subscription changes,
+    /// what the subscriber has not acknowledged (and what a connection
+    /// that ended had not: dropped), and reports drops that are due.
     pub fn heartbeat(&mut self, report: &dyn Report) {
         if let State::Active(active) = &mut self.state {
             active.publisher.refresh();
             for (level, msg) in active.publisher.take_reports() {
                 report.at(level, &msg);
             }
+            let acks = active.publisher.poll_acks();
+            self.unacked = acks.unacked;
+            let lost = self.uncount_sent(acks.lost);
+            self.stats.dropped_lost += lost;
         }
         self.report_drops(report);
+    }
+
+    /// Counts up to `n` records counted as sent as dropped instead: at
+    /// most those not yet given to Zeek's counters as sent (which only
+    /// grow). Returns how many.
+    fn uncount_sent(&mut self, n: u64) -> u64 {
+        let n = n.min(self.stats.sent.saturating_sub(self.counted.sent));
+        self.stats.sent -= n;
+        self.stats.dropped += n;
+        n
     }
 
     /// `DoFinish`: closes the socket, waiting at most the linger time for
@@ -319,11 +344,13 @@ impl Writer {
         };
         // Records queued for only some subscribers count as dropped already.
         let writer_id = active.publisher.writer_id();
-        // At most what counts as sent: libzmq may also hold a record
-        // counted as dropped (see `Channel::send_seq`).
-        let unsent = active.publisher.close().queued.min(self.stats.sent);
-        self.stats.sent -= unsent;
-        self.stats.dropped += unsent;
+        let unsent = active.publisher.close();
+        self.unacked = 0;
+        let lost = self.uncount_sent(unsent.lost);
+        self.stats.dropped_lost += lost;
+        // (At most what counts as sent: libzmq may also hold a record
+        // counted as dropped, see `Channel::send_seq`.)
+        let unsent = self.uncount_sent(unsent.queued + unsent.unacknowledged);
         self.stats.dropped_unsent += unsent;
         let s = self.stats;
         if s.dropped > 0 {
@@ -334,13 +361,14 @@ impl Writer {
             report.info(&format!(
                 "published {} of {} records, dropped {} ({} with no subscriber, \
                  {} with a slow subscriber, {} unsent when the linger time ran out, \
-                 {} unencodable, {} on socket errors){numbered}",
+                 {} lost with the connection, {} unencodable, {} on socket errors){numbered}",
                 s.sent,
                 s.written,
                 s.dropped,
                 s.dropped_no_subscriber,
                 s.dropped_full,
                 s.dropped_unsent,
+                s.dropped_lost,
                 s.dropped_bad_record,
                 s.dropped_error
             ));
@@ -348,17 +376,22 @@ impl Writer {
     }
 
     /// Counter increments since the previous call (for Zeek's telemetry).
-    /// Records libzmq still holds count as sent only once it gives them
-    /// back, so that a record discarded at `finish` is counted once, as
-    /// dropped: the counters only grow, and sent + dropped = written once
-    /// the writer finished.
+    /// Records libzmq still holds, or the subscriber's kernel had not
+    /// acknowledged at the last heartbeat, count as sent only once they
+    /// are given back and acknowledged, so that a record dropped at
+    /// `finish` or with its connection is counted once, as dropped: the
+    /// counters only grow, and sent + dropped = written once the writer
+    /// finished.
     pub fn take_counts(&mut self) -> Stats {
         let mut now = self.stats;
         if let State::Active(active) = &self.state {
-            now.sent = now
-                .sent
-                .saturating_sub(active.publisher.in_flight(Reach::All));
+            let held = active.publisher.in_flight(Reach::All) + self.unacked;
+            now.sent = now.sent.saturating_sub(held);
         }
+        // An estimate of what is unacknowledged can shrink and grow again
+        // (a heartbeat's bytes, libzmq's batch reaching the kernel): what
+        // was counted as sent stays so (and `uncount_sent` leaves it).
+        now.sent = now.sent.max(self.counted.sent);
         let earlier = std::mem::replace(&mut self.counted, now);
         now.since(&earlier)
     }
