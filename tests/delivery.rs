@@ -291,6 +291,58 @@ fn a_stalled_subscriber_holds_its_queue_and_receive_buffer() {
 }
 
 #[test]
+fn a_cut_connection_drops_what_it_held_unacknowledged() {
+    // A subscriber that reads nothing, not even heartbeats: the writer
+    // cuts it after heartbeat_timeout (1 s), and what its kernel held for
+    // it, as of the last heartbeat's reading, is lost with the connection.
+    let sub = paused_subscriber();
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "10"),
+            ("zmq_linger", "0"),
+            ("sndbuf", "65536"),
+            ("heartbeat_interval", "0.2"),
+            ("heartbeat_timeout", "1"),
+        ],
+    );
+    for n in 0..3000 {
+        write(&mut w, &report, &record(n, 1000));
+    }
+    w.heartbeat(&report);
+    let counted = w.take_counts();
+    let held = w.stats().sent - counted.sent;
+    assert!(held > 50, "the kernel held {held} records");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while w.stats().dropped_lost == 0 {
+        assert!(Instant::now() < deadline, "never cut: {:?}", w.stats());
+        std::thread::sleep(Duration::from_millis(100));
+        w.heartbeat(&report);
+    }
+    let s = w.stats();
+    // libzmq's queue (10 records) is kept for the next connection.
+    assert!(
+        (held - 10..=held).contains(&s.dropped_lost),
+        "{held} held, {s:?}"
+    );
+    assert_eq!(s.sent + s.dropped, s.written, "{s:?}");
+    let later = w.take_counts();
+    w.finish(&report);
+    let last = w.take_counts();
+    let s = w.stats();
+    assert_eq!(counted.sent + later.sent + last.sent, s.sent);
+    assert_eq!(counted.dropped + later.dropped + last.dropped, s.dropped);
+    let totals = report.take().pop().unwrap().1;
+    assert!(
+        totals.contains(&format!("{} lost with the connection", s.dropped_lost)),
+        "{totals}"
+    );
+}
+
+#[test]
 fn drop_reports_come_once_per_interval() {
     let sub = paused_subscriber();
     let report = Collected::default();
