@@ -8,6 +8,10 @@
 //!   (`ZEEK_CXX_STD`, default c++20). The result is linked into the cdylib
 //!   with `+whole-archive`: nothing in Rust references the plugin's static
 //!   registration object, and a plain static link would drop it.
+//! - The version: `PLUGIN_VERSION`, read from the `VERSION` file, which
+//!   the workspace version in Cargo.toml must equal (the build fails if
+//!   not), so that Zeek, `zeek-zmq --version` and the installed VERSION
+//!   file say one string.
 
 use std::env;
 use std::path::PathBuf;
@@ -20,6 +24,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=ZEEK_INCLUDE_DIRS");
     println!("cargo:rerun-if-env-changed=ZEEK_CXX_STD");
     println!("cargo:rerun-if-env-changed=ZEEK_VERSION_NUMBER");
+    plugin_version(&manifest);
 
     let zeek_includes: Vec<PathBuf> = env::var("ZEEK_INCLUDE_DIRS")
         .ok()
@@ -74,6 +79,28 @@ fn main() {
     println!("cargo:rustc-link-search=native={}", out.display());
     println!("cargo:rustc-link-lib=static:+whole-archive=zeromq_writer_cxx");
     println!("cargo:rustc-link-lib=dylib=stdc++");
+}
+
+/// Sets `PLUGIN_VERSION` (for `env!`) from the `VERSION` file, a release
+/// version `major.minor.patch` (Zeek's plugin version has nothing more),
+/// after checking that Cargo.toml's version is the same.
+fn plugin_version(manifest: &std::path::Path) {
+    let file = manifest.join("VERSION");
+    println!("cargo:rerun-if-changed={}", file.display());
+    let text = std::fs::read_to_string(&file).expect("the VERSION file is readable");
+    let version = text.trim();
+    let parts: Vec<&str> = version.split('.').collect();
+    assert!(
+        parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()),
+        "VERSION holds \"{version}\", not major.minor.patch (Zeek's plugin version)"
+    );
+    let cargo = env::var("CARGO_PKG_VERSION").unwrap();
+    assert!(
+        cargo == version,
+        "VERSION says {version}, Cargo.toml's [workspace.package] version {cargo}: \
+         make them agree"
+    );
+    println!("cargo:rustc-env=PLUGIN_VERSION={version}");
 }
 
 /// The directories the C++ compiler searches for `<...>` on its own, from

@@ -40,9 +40,11 @@ export {
 
 	## How long (in milliseconds) a writer waits at shutdown for queued
 	## messages to be sent (in connect mode: and acknowledged by the
-	## subscriber's kernel) before counting them as dropped. -1 waits
-	## forever.
-	## Per-filter ``$config`` key: ``linger``.
+	## subscriber's kernel) before counting them as dropped, counted from
+	## when Zeek stops the writer: with :zeek:see:`LogZeroMQ::BLOCK` this
+	## includes waiting for room for the records Zeek still had queued for
+	## it; those that find none after it count as dropped "at shutdown". -1
+	## waits forever. Per-filter ``$config`` key: ``linger``.
 	const zmq_linger: int = 3000 &redef;
 
 	## How long (in milliseconds) a writer pauses after connecting, before
@@ -112,9 +114,10 @@ export {
 		## Wait until the record can be queued (at most
 		## :zeek:see:`LogZeroMQ::block_timeout`): back-pressure into the
 		## writer's queue, nothing lost while a subscriber is connected.
-		## Once a wait ran out, records do not wait again until one can be
-		## queued for every subscriber. With :zeek:see:`LogZeroMQ::bind`, a
-		## record that waited in vain goes to the subscribers with room.
+		## Once a wait ran out, records do not wait again until the
+		## subscribers read again (see :zeek:see:`LogZeroMQ::block_timeout`).
+		## With :zeek:see:`LogZeroMQ::bind`, a record that waited in vain goes
+		## to the subscribers with room.
 		BLOCK,
 	};
 
@@ -123,12 +126,17 @@ export {
 	## ``overflow_policy`` (``"LogZeroMQ::BLOCK"``).
 	const overflow_policy: OverflowPolicy = DROP &redef;
 
-	## With :zeek:see:`LogZeroMQ::BLOCK`: how long a record may wait before
-	## it is counted as dropped after all. Zero (the default) waits until the
-	## subscriber reads, or is disconnected
-	## (:zeek:see:`LogZeroMQ::heartbeat_timeout`). At most 1 day.
-	## Per-filter ``$config`` key: ``block_timeout``.
-	const block_timeout: interval = 0sec &redef;
+	## With :zeek:see:`LogZeroMQ::BLOCK`: how long the writer waits for a
+	## subscriber without room before records count as dropped after all.
+	## It is a budget per stall, not per record: once it ran out, records
+	## go out at once to whoever has room, until the subscriber reads
+	## again; a subscriber that the heartbeat disconnects and that comes
+	## back (a hung process the writer reconnects to) does not start a new
+	## one. Zero waits until the subscriber reads, without limit: Zeek
+	## queues every record meanwhile, in memory. Once Zeek stops the writer
+	## (it terminates), no wait lasts beyond :zeek:see:`LogZeroMQ::zmq_linger`.
+	## At most 1 day. Per-filter ``$config`` key: ``block_timeout``.
+	const block_timeout: interval = 10sec &redef;
 
 	## At most one warning per log path and interval reports the records
 	## dropped since the previous one. Per-filter ``$config`` key:
@@ -191,6 +199,24 @@ export {
 	## a key added or removed takes effect for the next connection.
 	## Per-filter ``$config`` key: ``curve_allowed_clients_file``.
 	const curve_allowed_clients_file: string = "" &redef;
+
+	## How a record goes out: see :zeek:see:`LogZeroMQ::message_format`.
+	type MessageFormat: enum {
+		## Two frames: the log path (e.g. ``conn``), then the record's
+		## JSON. Subscriptions match the path.
+		PATH_AND_JSON,
+		## One frame: the record's JSON with ``"_path":"<path>"`` as its
+		## first key, ``{"_path":"conn","ts":...}``: byte for byte Zeek's
+		## JSON log line with the path added, for consumers that make one
+		## message per frame (rsyslog's ``imczmq``). Subscriptions match
+		## the frame's first bytes: ``{"_path":"conn",`` selects ``conn``.
+		JSON_WITH_PATH,
+	};
+
+	## The messages' format; see :zeek:see:`LogZeroMQ::MessageFormat`.
+	## Per-filter ``$config`` key: ``message_format``
+	## (``"LogZeroMQ::JSON_WITH_PATH"``).
+	const message_format: MessageFormat = PATH_AND_JSON &redef;
 
 	## The log streams to publish. If empty (the default), all streams are
 	## published, except those in :zeek:see:`LogZeroMQ::excluded_log_ids`.

@@ -15,6 +15,10 @@
 // - ODesc::Size() is new in 8.0, where Len() is deprecated (8.1 removed
 //   it): the one #if.
 // - MsgThread::Error/Warning/Info(const char*) are public and non-const.
+// - MsgThread::OnSignalStop() and OnKill() are protected virtuals (of
+//   BasicThread), run on the main thread: OnSignalStop from SignalStop
+//   (WriterFrontend::Stop, threading::Manager::Terminate) before it queues
+//   the FinishMessage, OnKill from Kill. Overriders must call MsgThread's.
 // - TransportProto and IPFamily live in the global namespace.
 // - Telemetry: telemetry_mgr->CounterFamily(prefix, name, {label names},
 //   help, unit) and CounterFamily::GetOrAdd({{name, value}, ...}) have the
@@ -208,7 +212,9 @@ inline const zeek::threading::Value::set_t* FillSlot(Slot& s, const zeek::thread
 } // namespace
 
 ZeroMQ::ZeroMQ(zeek::logging::WriterFrontend* frontend)
-    : zeek::logging::WriterBackend(frontend), writer_(new_writer(ReadScriptOptions(), ZEEK_VERSION_NUMBER)) {
+    : zeek::logging::WriterBackend(frontend),
+      writer_(new_writer(ReadScriptOptions(), ZEEK_VERSION_NUMBER)),
+      stop_(writer_->stop_signal()) {
     if ( ! zeek::telemetry_mgr )
         return;
 
@@ -308,6 +314,23 @@ bool ZeroMQ::DoHeartbeat(double /*network_time*/, double /*current_time*/) {
     writer_->heartbeat(*this);
     UpdateCounters();
     return true;
+}
+
+// Zeek's SignalStop (the logging manager's Terminate, or a removed stream
+// or filter, through WriterFrontend::Stop) calls this once, before
+// MsgThread's queues DoFinish behind the records already queued: the writer
+// may be blocked in DoWrite now, waiting for a subscriber, and must not hold
+// Zeek's WaitForStop (which waits for DoFinish) longer than zmq_linger.
+void ZeroMQ::OnSignalStop() {
+    stop_->raise();
+    WriterBackend::OnSignalStop();
+}
+
+// Zeek's Kill (a SIGTERM or SIGINT while Zeek waits for its threads): the
+// thread is to leave its loop at once; Zeek then runs no DoFinish.
+void ZeroMQ::OnKill() {
+    stop_->kill();
+    WriterBackend::OnKill();
 }
 
 } // namespace zeromq_writer

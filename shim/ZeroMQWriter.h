@@ -48,6 +48,12 @@ protected:
     bool DoFinish(double network_time) override;
     bool DoHeartbeat(double network_time, double current_time) override;
 
+    // MsgThread: run on Zeek's main thread. They raise the Rust writer's
+    // stop signal (an atomic the writer thread polls while it waits for a
+    // subscriber), then do what MsgThread does.
+    void OnSignalStop() override;
+    void OnKill() override;
+
 private:
     // Appends the slots of a set's or vector's elements to slots_ (and of
     // theirs, pre-order).
@@ -58,6 +64,9 @@ private:
     void UpdateCounters();
 
     rust::Box<ZeekWriter> writer_;
+    // The writer's stop signal (initialized after writer_, from it); only
+    // the main thread touches this box, the writer thread its own handle.
+    rust::Box<StopSignal> stop_;
     // zeek_zeromq_writer_records_total{path, result="sent"|"dropped"} and
     // zeek_zeromq_writer_bytes_total{path}; null without a telemetry manager.
     std::shared_ptr<zeek::telemetry::Counter> sent_, dropped_, bytes_;

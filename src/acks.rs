@@ -28,9 +28,9 @@
 //! could not write yet (at most 8 KiB, only while the kernel's buffer is
 //! full); those records count as acknowledged.
 
+use crate::monitor::ConnectionEvent;
 use std::collections::VecDeque;
 use std::os::raw::{c_int, c_void};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The bytes one message takes in a ZMTP 3 stream: each frame has a flags
 /// byte and a length of 1 byte (up to 255) or 8; with CURVE, each frame is
@@ -131,91 +131,44 @@ pub struct Poll {
     pub lost: u64,
 }
 
-/// A socket's connections, from its monitor.
+/// A socket's connections, from its monitor's events.
+#[derive(Default)]
 pub struct Connections {
-    monitor: zmq::Socket,
     live: Vec<Conn>,
+    /// What connections that ended held, not yet returned by `poll`.
+    pending_lost: u64,
 }
 
 impl Connections {
-    /// Monitors `socket` (of `ctx`), before it connects. Costs two sockets
-    /// of the context (libzmq's sending end and this reading one) and a
-    /// file descriptor each. Call [`Connections::stop`] before `socket`
-    /// closes.
-    ///
-    /// libzmq's I/O thread sends the events, without a timeout: were the
-    /// reading end full or gone, it would wait, and with it every socket of
-    /// the context. So the reading end has no high-water mark (an event
-    /// only comes with a connection made or ended, and they are read every
-    /// heartbeat), and [`Connections::stop`] ends the monitor first.
-    pub fn watch(ctx: &zmq::Context, socket: &zmq::Socket) -> Result<Connections, String> {
-        static MONITORS: AtomicU64 = AtomicU64::new(0);
-        let endpoint = format!(
-            "inproc://zeek-zeromq-writer-monitor-{}",
-            MONITORS.fetch_add(1, Ordering::Relaxed)
-        );
-        let events = zmq_sys::ZMQ_EVENT_CONNECTED
-            | zmq_sys::ZMQ_EVENT_ACCEPTED
-            | zmq_sys::ZMQ_EVENT_DISCONNECTED;
-        socket
-            .monitor(&endpoint, events as i32)
-            .and_then(|()| ctx.socket(zmq::PAIR))
-            .and_then(|monitor| {
-                monitor.set_linger(0)?;
-                monitor.set_rcvhwm(0)?;
-                monitor.set_sndhwm(0)?;
-                monitor.connect(&endpoint)?;
-                Ok(monitor)
-            })
-            .map(|monitor| Connections {
-                monitor,
-                live: Vec::new(),
-            })
-            .map_err(|e| format!("cannot monitor the socket's connections: {e}"))
-    }
-
-    /// Ends the monitor of `socket` (the one given to `watch`): libzmq sends
-    /// no more events.
-    pub fn stop(&mut self, socket: &mut zmq::Socket) {
-        // SAFETY: a live socket; a null address stops its monitor
-        // (zmq_socket_monitor(3)).
-        unsafe { zmq_sys::zmq_socket_monitor(socket.as_mut_ptr(), std::ptr::null(), 0) };
-        self.update();
-    }
-
-    /// Takes the monitor's events: connections that started and ended.
-    /// Returns the records the ended ones held at their last reading.
-    fn update(&mut self) -> u64 {
+    /// Takes the monitor's connection events (connections made and ended;
+    /// [`crate::monitor::HandshakeMonitor::take_connections`]). Returns the
+    /// records the ended ones held at their last reading.
+    fn update(&mut self, events: Vec<ConnectionEvent>) -> u64 {
         let mut lost = 0;
-        while let Ok(event) = self.monitor.recv_multipart(zmq::DONTWAIT) {
-            let Some((kind, fd, address)) = parse_event(&event) else {
-                continue;
-            };
-            let is = |e: u32| u32::from(kind) == e;
-            if is(zmq_sys::ZMQ_EVENT_CONNECTED) || is(zmq_sys::ZMQ_EVENT_ACCEPTED) {
-                self.live.retain(|c| c.fd != fd);
-                let bound = is(zmq_sys::ZMQ_EVENT_ACCEPTED);
-                if let Some(addrs) = addresses(fd).filter(|a| a.matches(&address, bound)) {
+        for e in events {
+            if e.made {
+                self.live.retain(|c| c.fd != e.fd);
+                if let Some(addrs) = addresses(e.fd).filter(|a| a.matches(&e.endpoint, e.accepted))
+                {
                     self.live.push(Conn {
-                        fd,
+                        fd: e.fd,
                         addrs,
                         unacked: 0,
                     });
                 }
-            } else if is(zmq_sys::ZMQ_EVENT_DISCONNECTED) {
-                if let Some(i) = self.live.iter().position(|c| c.fd == fd) {
-                    lost += self.live.swap_remove(i).unacked;
-                }
+            } else if let Some(i) = self.live.iter().position(|c| c.fd == e.fd) {
+                lost += self.live.swap_remove(i).unacked;
             }
         }
         lost
     }
 
-    /// Reads what each open connection holds unacknowledged, as records
-    /// of `recent` (the `skip` newest of which libzmq still holds), and
-    /// what the connections that ended since held at their last reading.
-    pub fn poll(&mut self, recent: &Recent, skip: u64) -> Poll {
-        let lost = self.update();
+    /// After `events`: reads what each open connection holds
+    /// unacknowledged, as records of `recent` (the `skip` newest of which
+    /// libzmq still holds), and what the connections that ended since held
+    /// at their last reading.
+    pub fn poll(&mut self, events: Vec<ConnectionEvent>, recent: &Recent, skip: u64) -> Poll {
+        let lost = self.update(events) + std::mem::take(&mut self.pending_lost);
         let mut unacked = 0;
         for c in &mut self.live {
             c.unacked = match outq(c.fd, &c.addrs) {
@@ -227,26 +180,16 @@ impl Connections {
         Poll { unacked, lost }
     }
 
-    /// Whether every open connection's data was acknowledged.
-    pub fn all_acknowledged(&mut self) -> bool {
-        self.update();
+    /// After `events`: whether every open connection's data was
+    /// acknowledged. (What ended connections held counts at the next
+    /// `poll`.)
+    pub fn all_acknowledged(&mut self, events: Vec<ConnectionEvent>) -> bool {
+        let lost = self.update(events);
+        self.pending_lost += lost;
         self.live
             .iter()
             .all(|c| outq(c.fd, &c.addrs).is_none_or(|b| b == 0))
     }
-}
-
-/// A monitor event: its kind, value (a file descriptor, for the events
-/// asked for) and address (the endpoint).
-fn parse_event(frames: &[Vec<u8>]) -> Option<(u16, c_int, String)> {
-    let head = frames.first()?;
-    if head.len() < 6 {
-        return None;
-    }
-    let kind = u16::from_ne_bytes([head[0], head[1]]);
-    let value = u32::from_ne_bytes([head[2], head[3], head[4], head[5]]);
-    let address = String::from_utf8_lossy(frames.get(1)?).into_owned();
-    Some((kind, value as c_int, address))
 }
 
 impl Addrs {

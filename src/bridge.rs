@@ -15,6 +15,14 @@
 //! call per record, no per-field calls, no string copies (a slot points at
 //! Zeek's bytes, valid for the duration of the call). [`Slot`] and
 //! [`FieldSpec`] are the record model's (`crate::record`), reused here.
+//!
+//! One thing crosses from Zeek's main thread to a busy writer thread: the
+//! stop. The shim takes the writer's [`StopSignal`] in the backend's
+//! constructor (main thread, before the writer thread exists) as a box of
+//! its own, and raises it from `OnSignalStop` / `OnKill` on the main
+//! thread while the writer thread may be inside `write`: the two threads
+//! share only the signal's atomics (see [`crate::stop`]), never the
+//! `ZeekWriter`.
 
 use crate::record::{FieldSpec, Slot};
 use crate::report::Report;
@@ -45,9 +53,11 @@ pub mod ffi {
         bytes: u64,
     }
 
-    // Rust functions and types the shim calls: `ZeekWriter`, below.
+    // Rust functions and types the shim calls: `ZeekWriter` and
+    // `StopSignal`, below.
     extern "Rust" {
         type ZeekWriter;
+        type StopSignal;
 
         /// The script-level option names (without the `LogZeroMQ::`
         /// prefix) the shim must read on the main thread and pass to
@@ -60,6 +70,19 @@ pub mod ffi {
         /// `ZEEK_VERSION_NUMBER` (80008 for 8.0.8): Zeek 7 wrote TS_MILLIS
         /// unsigned.
         fn new_writer(script_options: Vec<KeyValue>, zeek_version: u32) -> Box<ZeekWriter>;
+
+        /// Main thread, in the backend's constructor: the writer's stop
+        /// signal, for the shim to keep and raise from the main thread.
+        fn stop_signal(self: &ZeekWriter) -> Box<StopSignal>;
+
+        /// Main thread, `OnSignalStop` (Zeek terminates, or the writer's
+        /// stream or filter was removed): from now on the writer waits at
+        /// most `zmq_linger` for subscribers, in `DoWrite` and `DoFinish`.
+        fn raise(self: &StopSignal);
+
+        /// Main thread, `OnKill` (a signal while Zeek waits for its
+        /// threads): the writer stops waiting at once.
+        fn kill(self: &StopSignal);
 
         /// Writer thread, `DoInit`. A bad endpoint or option is reported as
         /// an `Error` and leaves the writer inactive (it drops and counts
@@ -86,7 +109,7 @@ pub mod ffi {
         /// the telemetry counters since the last call.
         fn take_counts(self: &mut ZeekWriter) -> Counts;
 
-        /// The plugin version, from Cargo.toml (`1.0.0-dev` -> 1, 0, 0).
+        /// The plugin version, from the VERSION file (`1.1.0` -> 1, 1, 0).
         fn version_major() -> i32;
         fn version_minor() -> i32;
         fn version_patch() -> i32;
@@ -117,6 +140,20 @@ use ffi::{Counts, Host, KeyValue};
 /// The [`Writer`] as the shim sees it.
 pub struct ZeekWriter(Writer);
 
+/// The writer's [`crate::stop::StopSignal`] as the shim sees it: raised on
+/// Zeek's main thread, read on the writer's.
+pub struct StopSignal(crate::stop::StopSignal);
+
+impl StopSignal {
+    fn raise(&self) {
+        or_on_panic(|| self.0.raise(), || ());
+    }
+
+    fn kill(&self) {
+        or_on_panic(|| self.0.kill(), || ());
+    }
+}
+
 fn script_option_names() -> Vec<String> {
     let names = || {
         crate::options::script_option_names()
@@ -132,6 +169,13 @@ fn new_writer(script_options: Vec<KeyValue>, zeek_version: u32) -> Box<ZeekWrite
 }
 
 impl ZeekWriter {
+    fn stop_signal(&self) -> Box<StopSignal> {
+        // Cloning an Arc does not panic; a default signal would only never
+        // be raised.
+        let signal = or_on_panic(|| self.0.stop_signal(), Default::default);
+        Box::new(StopSignal(signal))
+    }
+
     fn init(&mut self, host: &Host, path: &[u8], fields: Vec<FieldSpec>, config: Vec<KeyValue>) {
         self.guarded(host, |w, r| w.init(r, path, fields, pairs(config)));
     }
@@ -194,13 +238,24 @@ struct HostReport<'a>(&'a Host);
 
 impl Report for HostReport<'_> {
     fn error(&self, msg: &str) {
-        self.0.error(msg);
+        self.0.error(&whole(msg));
     }
     fn warning(&self, msg: &str) {
-        self.0.warning(msg);
+        self.0.warning(&whole(msg));
     }
     fn info(&self, msg: &str) {
-        self.0.info(msg);
+        self.0.info(&whole(msg));
+    }
+}
+
+/// `msg` with any NUL byte written `\0`: Zeek's reporter takes a C string,
+/// which would end there. (Values in messages are escaped already, see
+/// [`crate::report::quoted`]; this keeps any other text whole too.)
+fn whole(msg: &str) -> std::borrow::Cow<'_, str> {
+    if msg.contains('\0') {
+        msg.replace('\0', "\\0").into()
+    } else {
+        msg.into()
     }
 }
 
@@ -215,8 +270,8 @@ fn or_on_panic<T>(f: impl FnOnce() -> T, fallback: impl FnOnce() -> T) -> T {
 
 fn version_part(i: usize) -> i32 {
     let part = || {
-        env!("CARGO_PKG_VERSION")
-            .split(['.', '-'])
+        crate::VERSION
+            .split('.')
             .nth(i)
             .and_then(|p| p.parse().ok())
             .unwrap_or(0)
@@ -232,4 +287,23 @@ fn version_minor() -> i32 {
 }
 fn version_patch() -> i32 {
     version_part(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeek_gets_the_version_file_in_three_numbers() {
+        let file =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/VERSION")).unwrap();
+        let parts = format!(
+            "{}.{}.{}",
+            version_major(),
+            version_minor(),
+            version_patch()
+        );
+        assert_eq!(parts, file.trim());
+        assert_eq!(crate::VERSION, file.trim());
+    }
 }

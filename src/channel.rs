@@ -86,6 +86,16 @@ pub enum Sent {
     NoSubscriber,
 }
 
+/// How a record goes out, and what subscriptions match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing<'a> {
+    /// Two parts, `[path, record]`: subscriptions match the path.
+    PathAndRecord(&'a [u8]),
+    /// The record alone (which names its path): subscriptions match its
+    /// first bytes.
+    RecordOnly,
+}
+
 /// The socket options a channel is created with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SocketOptions {
@@ -255,9 +265,15 @@ impl Channel {
     /// idle connection is probed after the heartbeat timeout (at least 1 s),
     /// then every heartbeat interval (at least 1 s), 3 times.
     pub fn new(ctx: &zmq::Context, opts: &SocketOptions) -> Result<Channel, String> {
-        let mut socket = ctx
+        let socket = ctx
             .socket(zmq::XPUB)
             .map_err(|e| format!("cannot create a ZeroMQ socket: {e}"))?;
+        Channel::with_socket(socket, opts)
+    }
+
+    /// [`Channel::new`] with an XPUB socket made elsewhere (in the
+    /// connected writers' context, [`crate::context`]).
+    pub fn with_socket(mut socket: zmq::Socket, opts: &SocketOptions) -> Result<Channel, String> {
         let secs = |ms: i32| (ms / 1000).max(1);
         socket
             .set_sndhwm(opts.hwm)
@@ -368,18 +384,25 @@ impl Channel {
         self.has_subscriber(path)
     }
 
-    /// Waits until a subscriber for `path` is there or `timeout` passed.
-    /// With `one_peer` (a connected socket: its one peer sends all its
-    /// subscriptions together, right after the handshake), also stops once
-    /// subscriptions arrived that do not match `path`: none will.
-    pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration, one_peer: bool) -> bool {
+    /// Waits until a subscriber for `path` is there, `timeout` passed or
+    /// `give_up()` (asked at least every 100 ms). With `one_peer` (a
+    /// connected socket: its one peer sends all its subscriptions together,
+    /// right after the handshake), also stops once subscriptions arrived
+    /// that do not match `path`: none will.
+    pub fn wait_for_subscriber(
+        &mut self,
+        path: &[u8],
+        timeout: Duration,
+        one_peer: bool,
+        give_up: &dyn Fn() -> bool,
+    ) -> bool {
         let deadline = Instant::now().checked_add(timeout);
         loop {
             self.drain_subscriptions();
             if self.has_subscriber(path) {
                 return true;
             }
-            if one_peer && !self.topics.list.is_empty() {
+            if (one_peer && !self.topics.list.is_empty()) || give_up() {
                 return false;
             }
             let left = deadline.map_or(Duration::MAX, |d| {
@@ -393,17 +416,18 @@ impl Channel {
         }
     }
 
-    /// Tries once to queue `[path, frame]` (`[path, frame, seq]` if the
-    /// frame has a sequence number) for every subscriber of `path`,
-    /// without blocking. The frame is taken (handed to libzmq) when the
-    /// message is queued, and left in place when it is not (`Full`,
-    /// `NoSubscriber`, an error before frame 2).
+    /// Tries once to queue the record in `frame` for every subscriber, as
+    /// `framing` says (`[path, frame]`, or `[frame]` alone), with its
+    /// sequence number as the last part if it has one, without blocking.
+    /// The frame is taken (handed to libzmq) when the message is queued,
+    /// and left in place when it is not (`Full`, `NoSubscriber`, an error
+    /// before the record's frame).
     pub fn try_send(
         &mut self,
-        path: &[u8],
+        framing: Framing,
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
-        if !self.sendable(path, frame)? {
+        if !self.sendable(framing, frame)? {
             return Ok(Sent::NoSubscriber);
         }
         // Lagging, the subscriber left out is not seen by the NODROP check:
@@ -412,6 +436,9 @@ impl Channel {
         let (reach, sent) = match self.lagging() {
             false => (Reach::All, Sent::Queued),
             true => (Reach::Some, Sent::PartlyQueued),
+        };
+        let Framing::PathAndRecord(path) = framing else {
+            return self.send_record_only(frame, reach, sent);
         };
         match frames::send_copy(&mut self.socket, path, zmq::SNDMORE | zmq::DONTWAIT) {
             Ok(()) => {}
@@ -434,29 +461,65 @@ impl Channel {
         Ok(sent)
     }
 
-    /// Queues `[path, frame]` for the subscribers of `path` that have room
-    /// and skips the others (`PartlyQueued`), and makes the channel lag
-    /// (see the module comment). For a [`Channel::skipping`] channel, after
-    /// `try_send` said `Full`.
+    /// `try_send` of a message whose first part is the frame (then its
+    /// sequence number, if it has one): as frame 1 of two, tried again once
+    /// after `EAGAIN` (see there); the frame stays in place unless queued.
+    fn send_record_only(
+        &mut self,
+        frame: &mut Option<Box<Frame>>,
+        reach: Reach,
+        sent: Sent,
+    ) -> Result<Sent, zmq::Error> {
+        for attempt in 0..2 {
+            let mut f = frame.take().ok_or(zmq::Error::EINVAL)?;
+            let seq = f.seq.take();
+            let more = if seq.is_some() { zmq::SNDMORE } else { 0 };
+            let count = self.held.as_ref().map(|h| &h.since_skip);
+            match frames::send_or_keep(&mut self.socket, f, reach, count, zmq::DONTWAIT | more) {
+                Ok(()) => {
+                    if let Some(seq) = seq {
+                        self.send_seq(&seq)?;
+                    }
+                    return Ok(sent);
+                }
+                Err((e, mut f)) => {
+                    f.seq = seq;
+                    *frame = Some(f);
+                    if e != zmq::Error::EAGAIN {
+                        return Err(e);
+                    }
+                    if attempt == 0 {
+                        let _ = self.socket.get_events();
+                    }
+                }
+            }
+        }
+        Ok(Sent::Full)
+    }
+
+    /// Queues the record for the subscribers with room and skips the
+    /// others (`PartlyQueued`), and makes the channel lag (see the module
+    /// comment). For a [`Channel::skipping`] channel, after `try_send` said
+    /// `Full`.
     pub fn try_send_lossy(
         &mut self,
-        path: &[u8],
+        framing: Framing,
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
-        if !self.sendable(path, frame)? {
+        if !self.sendable(framing, frame)? {
             return Ok(Sent::NoSubscriber);
         }
         self.lagging = true;
         if let Some(held) = &mut self.held {
             held.skip();
         }
-        self.send_lossy(path, frame)
+        self.send_lossy(framing, frame)
     }
 
     /// `ZMQ_XPUB_NODROP` off for one message.
     fn send_lossy(
         &mut self,
-        path: &[u8],
+        framing: Framing,
         frame: &mut Option<Box<Frame>>,
     ) -> Result<Sent, zmq::Error> {
         // First what the peers have read (see `try_send`): a subscriber
@@ -465,25 +528,40 @@ impl Channel {
         set_xpub_nodrop(&mut self.socket, false)?;
         // Without NODROP libzmq never says EAGAIN: a subscriber without room
         // is left out of the whole message.
-        let sent = frames::send_copy(&mut self.socket, path, zmq::SNDMORE | zmq::DONTWAIT)
-            .and_then(|()| self.send_frame2(frame, Reach::Some));
+        let sent = match framing {
+            Framing::PathAndRecord(path) => {
+                frames::send_copy(&mut self.socket, path, zmq::SNDMORE | zmq::DONTWAIT)
+                    .and_then(|()| self.send_frame2(frame, Reach::Some))
+            }
+            Framing::RecordOnly => self
+                .send_record_only(frame, Reach::Some, Sent::PartlyQueued)
+                .map(|_| ()),
+        };
         let restored = set_xpub_nodrop(&mut self.socket, true);
         sent?;
         restored?;
         Ok(Sent::PartlyQueued)
     }
 
-    /// Whether `[path, frame]` may go out, checked before frame 1 goes out
+    /// Whether the record may go out, checked before frame 1 goes out
     /// alone: an error for no frame or a socket left in the middle of a
-    /// message, `false` when no subscriber's topic matches `path`.
-    fn sendable(&mut self, path: &[u8], frame: &Option<Box<Frame>>) -> Result<bool, zmq::Error> {
-        if frame.is_none() {
+    /// message, `false` when no subscriber's topic matches the path (or,
+    /// for a record alone, the record's first bytes).
+    fn sendable(
+        &mut self,
+        framing: Framing,
+        frame: &Option<Box<Frame>>,
+    ) -> Result<bool, zmq::Error> {
+        let Some(f) = frame else {
             return Err(zmq::Error::EINVAL);
-        }
+        };
         if self.broken {
             return Err(zmq::Error::EFSM);
         }
-        Ok(self.subscribed(path))
+        Ok(match framing {
+            Framing::PathAndRecord(path) => self.subscribed(path),
+            Framing::RecordOnly => self.subscribed(&f.buf),
+        })
     }
 
     /// Sends the frame as the message's last part once frame 1 went out,
@@ -563,7 +641,7 @@ mod tests {
         sub.set_subscribe(b"").unwrap();
         sub.set_rcvtimeo(5000).unwrap();
         sub.connect(&endpoint).unwrap();
-        assert!(channel.wait_for_subscriber(b"conn", Duration::from_secs(5), false));
+        assert!(channel.wait_for_subscriber(b"conn", Duration::from_secs(5), false, &|| false));
         (ctx, channel, sub)
     }
 
@@ -580,13 +658,16 @@ mod tests {
         channel.fail_next_frame2 = true;
         let mut first = frame(&mut pool, b"{\"n\":1}");
         assert_eq!(
-            channel.try_send(b"conn", &mut first),
+            channel.try_send(Framing::PathAndRecord(b"conn"), &mut first),
             Err(zmq::Error::EINTR)
         );
         assert!(first.is_none(), "a refused frame goes back to its pool");
         assert_eq!(pool.in_flight(Reach::All), 0);
         let mut second = frame(&mut pool, b"{\"n\":2}");
-        assert_eq!(channel.try_send(b"conn", &mut second), Ok(Sent::Queued));
+        assert_eq!(
+            channel.try_send(Framing::PathAndRecord(b"conn"), &mut second),
+            Ok(Sent::Queued)
+        );
         assert_eq!(
             sub.recv_multipart(0).unwrap(),
             vec![b"conn".to_vec(), Vec::new()]
@@ -611,7 +692,7 @@ mod tests {
         let mut pool = FramePool::new();
         let mut send = |channel: &mut Channel, seq| {
             let mut record = numbered(&mut pool, format!("{{\"n\":{seq}}}").as_bytes(), seq);
-            channel.try_send(b"conn", &mut record)
+            channel.try_send(Framing::PathAndRecord(b"conn"), &mut record)
         };
         assert_eq!(send(&mut channel, 1), Ok(Sent::Queued));
         channel.fail_next_frame2 = true;
@@ -652,7 +733,10 @@ mod tests {
         sub.set_subscribe(b"conn").unwrap();
         subscription_arrived(&channel);
         let mut record = frame(&mut pool, b"{}");
-        assert_eq!(channel.try_send(b"conn", &mut record), Ok(Sent::Queued));
+        assert_eq!(
+            channel.try_send(Framing::PathAndRecord(b"conn"), &mut record),
+            Ok(Sent::Queued)
+        );
     }
 
     #[test]
@@ -660,7 +744,10 @@ mod tests {
         let (ctx, mut channel, sub) = pair("left");
         let mut pool = FramePool::new();
         let mut record = frame(&mut pool, b"{}");
-        assert_eq!(channel.try_send(b"conn", &mut record), Ok(Sent::Queued));
+        assert_eq!(
+            channel.try_send(Framing::PathAndRecord(b"conn"), &mut record),
+            Ok(Sent::Queued)
+        );
         drop(sub);
         subscription_arrived(&channel);
         // The subscriptions are read again once the clock moved on.
@@ -673,7 +760,7 @@ mod tests {
         }
         let mut record = frame(&mut pool, b"{}");
         assert_eq!(
-            channel.try_send(b"conn", &mut record),
+            channel.try_send(Framing::PathAndRecord(b"conn"), &mut record),
             Ok(Sent::NoSubscriber)
         );
         drop(channel);
@@ -713,9 +800,13 @@ mod tests {
     /// Sends record `n` as the publisher does: lossy once the queue is full.
     fn send_lossy_when_full(channel: &mut Channel, pool: &mut FramePool, n: u64) -> Sent {
         let mut record = frame(pool, n.to_string().as_bytes());
-        let mut sent = channel.try_send(b"conn", &mut record).unwrap();
+        let mut sent = channel
+            .try_send(Framing::PathAndRecord(b"conn"), &mut record)
+            .unwrap();
         if sent == Sent::Full {
-            sent = channel.try_send_lossy(b"conn", &mut record).unwrap();
+            sent = channel
+                .try_send_lossy(Framing::PathAndRecord(b"conn"), &mut record)
+                .unwrap();
         }
         sent
     }
@@ -783,6 +874,86 @@ mod tests {
         };
         assert!(read_all(&b, 200).contains(&first_queued));
         assert!(read_all(&c, 200).contains(&first_queued));
+    }
+
+    #[test]
+    fn a_record_alone_is_one_part_and_subscriptions_match_its_first_bytes() {
+        let (_ctx, mut channel, all) = pair("alone");
+        let mut pool = FramePool::new();
+        all.set_unsubscribe(b"").unwrap();
+        all.set_subscribe(br#"{"_path":"conn","#).unwrap();
+        subscription_arrived(&channel);
+        channel.drain_subscriptions();
+        let mut dns = frame(&mut pool, br#"{"_path":"dns","n":1}"#);
+        assert_eq!(
+            channel.try_send(Framing::RecordOnly, &mut dns),
+            Ok(Sent::NoSubscriber)
+        );
+        assert!(dns.is_some(), "a record not sent stays with the caller");
+        // The path must end where the topic says: "conn_long" is not "conn".
+        let mut longer = frame(&mut pool, br#"{"_path":"conn_long","n":2}"#);
+        assert_eq!(
+            channel.try_send(Framing::RecordOnly, &mut longer),
+            Ok(Sent::NoSubscriber)
+        );
+        let mut conn = frame(&mut pool, br#"{"_path":"conn","n":3}"#);
+        assert_eq!(
+            channel.try_send(Framing::RecordOnly, &mut conn),
+            Ok(Sent::Queued)
+        );
+        assert!(conn.is_none(), "taken by libzmq");
+        assert_eq!(
+            all.recv_multipart(0).unwrap(),
+            vec![br#"{"_path":"conn","n":3}"#.to_vec()]
+        );
+        all.set_rcvtimeo(100).unwrap();
+        assert!(all.recv_multipart(0).is_err(), "only conn, once");
+    }
+
+    #[test]
+    fn a_record_alone_refused_for_want_of_room_keeps_its_bytes() {
+        let ctx = zmq::Context::new();
+        let opts = SocketOptions {
+            hwm: 1,
+            ..SocketOptions::default()
+        };
+        let mut channel = Channel::new(&ctx, &opts).unwrap();
+        channel.socket.bind("inproc://channel-room").unwrap();
+        let sub = ctx.socket(zmq::SUB).unwrap();
+        sub.set_rcvhwm(1).unwrap();
+        sub.set_subscribe(b"").unwrap();
+        sub.connect("inproc://channel-room").unwrap();
+        assert!(channel.wait_for_subscriber(b"", Duration::from_secs(5), false, &|| false));
+        let mut pool = FramePool::new();
+        // The subscriber reads nothing: its queues fill, and a send fails.
+        let mut n = 0;
+        let mut record = loop {
+            n += 1;
+            assert!(n < 1000, "the queue never filled");
+            let mut record = frame(&mut pool, format!(r#"{{"_path":"x","n":{n}}}"#).as_bytes());
+            match channel.try_send(Framing::RecordOnly, &mut record).unwrap() {
+                Sent::Queued => assert!(record.is_none()),
+                Sent::Full => break record,
+                other => panic!("{other:?}"),
+            }
+        };
+        let want = format!(r#"{{"_path":"x","n":{n}}}"#).into_bytes();
+        assert_eq!(record.as_ref().unwrap().buf, want, "the frame is intact");
+        let held = pool.in_flight(Reach::All);
+        assert_eq!(held, n - 1, "the refused frame is not counted as held");
+        // The subscriber reads: the same frame goes out, and arrives whole.
+        sub.set_rcvtimeo(5000).unwrap();
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while record.is_some() {
+            assert!(Instant::now() < deadline, "no room came");
+            got.push(sub.recv_bytes(0).unwrap());
+            let _ = channel.try_send(Framing::RecordOnly, &mut record).unwrap();
+        }
+        while got.last() != Some(&want) {
+            got.push(sub.recv_bytes(0).unwrap());
+        }
+        assert_eq!(got.len() as u64, n, "every record once, in order");
     }
 
     #[test]

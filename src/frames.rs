@@ -43,6 +43,9 @@ pub struct Frame {
     /// While libzmq has it: the sending socket's count of messages it
     /// holds, if that socket keeps one (see [`send`]).
     socket_count: Option<Arc<AtomicU64>>,
+    /// A send failed and the sender keeps the frame: [`release`] must not
+    /// take it (see [`send_or_keep`]).
+    kept: bool,
 }
 
 /// Whom a message carrying a frame was queued for.
@@ -61,6 +64,10 @@ struct ReachCounts([AtomicU64; 2]);
 impl ReachCounts {
     fn add(&self, reach: Reach, ordering: Ordering) {
         self.0[reach as usize].fetch_add(1, ordering);
+    }
+    /// Takes back an `add` of the owner's (a send that failed).
+    fn sub(&self, reach: Reach) {
+        self.0[reach as usize].fetch_sub(1, Ordering::Relaxed);
     }
     fn get(&self, reach: Reach, ordering: Ordering) -> u64 {
         self.0[reach as usize].load(ordering)
@@ -203,6 +210,7 @@ impl FramePool {
                 next: ptr::null_mut(),
                 reach: Reach::All,
                 socket_count: None,
+                kept: false,
             }),
         }
     }
@@ -273,14 +281,31 @@ impl Drop for FramePool {
 /// libzmq holds is one more until then.
 pub fn send(
     socket: &mut zmq::Socket,
-    mut frame: Box<Frame>,
+    frame: Box<Frame>,
     reach: Reach,
     socket_count: Option<&Arc<AtomicU64>>,
     flags: i32,
 ) -> Result<(), zmq::Error> {
+    send_or_keep(socket, frame, reach, socket_count, flags).map_err(|(err, frame)| {
+        frame.home.clone().push(frame);
+        err
+    })
+}
+
+/// [`send`], but a frame libzmq refused (`EAGAIN`: no room) comes back to
+/// the caller, to be sent again: a message of one part, which has no
+/// cheap first part to try with.
+pub fn send_or_keep(
+    socket: &mut zmq::Socket,
+    mut frame: Box<Frame>,
+    reach: Reach,
+    socket_count: Option<&Arc<AtomicU64>>,
+    flags: i32,
+) -> Result<(), (zmq::Error, Box<Frame>)> {
     let data = frame.buf.as_ptr() as *mut c_void;
     let len = frame.buf.len();
     frame.reach = reach;
+    // Counted before the send: once sent, `release` may run at any time.
     frame.home.handed.add(reach, Ordering::Relaxed);
     if let Some(count) = socket_count {
         count.fetch_add(1, Ordering::Relaxed);
@@ -291,24 +316,33 @@ pub fn send(
     // SAFETY: `data` stays valid and unchanged until libzmq calls `release`
     // with `hint`, which owns the buffer; libzmq only reads it.
     let rc = unsafe { zmq_sys::zmq_msg_init_data(&mut msg, data, len, Some(release), hint.cast()) };
-    if rc != 0 {
-        // No message, so `release` will not be called: take the frame back.
+    // With no message, `release` will not be called.
+    let err = if rc != 0 {
+        last_errno()
+    } else {
+        // SAFETY: an initialised message and a live socket.
+        if unsafe { zmq_sys::zmq_msg_send(&mut msg, socket.as_mut_ptr(), flags) } >= 0 {
+            return Ok(());
+        }
         let err = last_errno();
-        // SAFETY: `hint` came from `Box::into_raw` and nobody else has it.
-        let frame = unsafe { Box::from_raw(hint) };
-        frame.home.clone().give_back(frame);
-        return Err(err);
+        // SAFETY: the message was not sent, so libzmq never had it and the
+        // frame is still this thread's: marked, `release` leaves it alone
+        // when closing the message calls it (on this thread).
+        unsafe {
+            (*hint).kept = true;
+            zmq_sys::zmq_msg_close(&mut msg);
+        }
+        err
+    };
+    // SAFETY: `hint` came from `Box::into_raw`, and neither libzmq nor
+    // `release` took it (above).
+    let mut frame = unsafe { Box::from_raw(hint) };
+    frame.kept = false;
+    frame.home.handed.sub(reach);
+    if let Some(count) = frame.socket_count.take() {
+        count.fetch_sub(1, Ordering::Relaxed);
     }
-    // SAFETY: an initialised message and a live socket.
-    let rc = unsafe { zmq_sys::zmq_msg_send(&mut msg, socket.as_mut_ptr(), flags) };
-    if rc < 0 {
-        let err = last_errno();
-        // SAFETY: an initialised message that was not sent, so still ours;
-        // closing it calls `release`, which takes the frame back.
-        unsafe { zmq_sys::zmq_msg_close(&mut msg) };
-        return Err(err);
-    }
-    Ok(())
+    Err((err, frame))
 }
 
 /// Sends `bytes`, copied, as one part of a message: for frame 1 (the path),
@@ -344,9 +378,15 @@ pub(crate) fn last_errno() -> zmq::Error {
 /// `hint` must be a frame given up with `Box::into_raw` (as `send` does),
 /// and this must be its only `release`.
 unsafe extern "C" fn release(_data: *mut c_void, hint: *mut c_void) {
+    let frame = hint.cast::<Frame>();
     // SAFETY: the caller's promise: `hint` is the `Box<Frame>` given up in
-    // `send`, and libzmq calls this exactly once per message.
-    let frame = unsafe { Box::from_raw(hint.cast::<Frame>()) };
+    // `send_or_keep`, and libzmq calls this exactly once per message; a
+    // frame marked `kept` stays with that function, which reads it back.
+    if unsafe { (*frame).kept } {
+        return;
+    }
+    // SAFETY: as above, and not kept: this is its only owner now.
+    let frame = unsafe { Box::from_raw(frame) };
     let home = Arc::clone(&frame.home);
     home.give_back(frame);
 }

@@ -5,10 +5,17 @@
 //! secret key and must not be readable by group or others; `NAME.pub` holds
 //! the matching public key. An allowed-clients file holds any number of
 //! public keys, one per line. No error message ever contains a secret key.
+//!
+//! A key file is read only if it is a regular file, of at most 64 KiB for
+//! a secret key file and 4 MiB for a file of public keys; it is opened
+//! without blocking and checked before a byte is read (see
+//! `open_regular`), so a FIFO or a device named as a key file gives an
+//! error instead of hanging or filling memory.
 
+use crate::report::escaped;
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::io::{Read, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -86,11 +93,19 @@ fn keys_in(text: &str) -> Vec<(usize, &str)> {
         .collect()
 }
 
+/// The largest secret key file read: it holds one key (a line of 41
+/// bytes), with room for comments.
+pub const MAX_SECRET_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// The largest public keys file read (an allowed-clients file): about
+/// 100,000 keys of 41 bytes a line.
+pub const MAX_PUBLIC_KEYS_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Reads a secret key file; refuses one that group or others can read.
 pub fn read_secret_key_file(path: &Path) -> Result<SecretKey, String> {
-    let shown = path.display();
-    let meta =
-        fs::metadata(path).map_err(|e| format!("cannot read secret key file {shown}: {e}"))?;
+    const WHAT: &str = "secret key file";
+    let shown = escaped(&path.to_string_lossy());
+    let (file, meta) = open_regular(path, MAX_SECRET_KEY_FILE_BYTES, WHAT)?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(format!(
@@ -98,8 +113,7 @@ pub fn read_secret_key_file(path: &Path) -> Result<SecretKey, String> {
              chmod 600 it"
         ));
     }
-    let text = fs::read_to_string(path)
-        .map_err(|e| format!("cannot read secret key file {shown}: {e}"))?;
+    let text = read_limited(file, path, MAX_SECRET_KEY_FILE_BYTES, WHAT)?;
     match keys_in(&text).as_slice() {
         [(line, key)] => parse_z85(key)
             .map(SecretKey)
@@ -111,8 +125,14 @@ pub fn read_secret_key_file(path: &Path) -> Result<SecretKey, String> {
 
 /// Reads a file of public keys (one or more).
 pub fn read_public_keys_file(path: &Path) -> Result<Vec<Key>, String> {
-    let text = fs::read_to_string(path).map_err(|e| cannot_read_key_file(path, &e))?;
-    public_keys_in(&text, path)
+    public_keys_in(&read_public_keys_text(path)?, path)
+}
+
+/// The text of a file of public keys, read as [`open_regular`] says.
+pub fn read_public_keys_text(path: &Path) -> Result<String, String> {
+    const WHAT: &str = "key file";
+    let (file, _) = open_regular(path, MAX_PUBLIC_KEYS_FILE_BYTES, WHAT)?;
+    read_limited(file, path, MAX_PUBLIC_KEYS_FILE_BYTES, WHAT)
 }
 
 /// The public keys in `text`, read from the key file `path`.
@@ -120,14 +140,97 @@ pub fn public_keys_in(text: &str, path: &Path) -> Result<Vec<Key>, String> {
     keys_in(text)
         .into_iter()
         .map(|(line, key)| {
-            parse_z85(key).map_err(|e| format!("key file {}, line {line}: {e}", path.display()))
+            parse_z85(key).map_err(|e| {
+                format!(
+                    "key file {}, line {line}: {e}",
+                    escaped(&path.to_string_lossy())
+                )
+            })
         })
         .collect()
 }
 
 /// Why the key file `path` cannot be read.
 pub fn cannot_read_key_file(path: &Path, e: &std::io::Error) -> String {
-    format!("cannot read key file {}: {e}", path.display())
+    cannot_read("key file", path, e)
+}
+
+/// `cannot read WHAT PATH: WHY`.
+fn cannot_read(what: &str, path: &Path, why: impl std::fmt::Display) -> String {
+    format!(
+        "cannot read {what} {}: {why}",
+        escaped(&path.to_string_lossy())
+    )
+}
+
+/// Opens the file `what` (named so in messages) at `path` for reading, if
+/// it is a regular file of at most `limit` bytes; with its metadata.
+///
+/// What the name leads to is opened without waiting (`O_NONBLOCK`: a FIFO
+/// would otherwise block until something writes to it) and without
+/// becoming the process's terminal (`O_NOCTTY`), and is then checked
+/// through the opened descriptor (`fstat`), so that nothing can replace it
+/// between the check and the read: a FIFO, a device (`/dev/zero` would
+/// fill memory), a directory or a socket is refused before a byte is read.
+/// (A symbolic link is followed: key files behind links, as Kubernetes
+/// mounts secrets, are common, and the checks apply to the file the link
+/// leads to.)
+fn open_regular(path: &Path, limit: u64, what: &str) -> Result<(fs::File, fs::Metadata), String> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| cannot_read(what, path, e))?;
+    let meta = file.metadata().map_err(|e| cannot_read(what, path, e))?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        let is = if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() {
+            "a character device"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else if kind.is_dir() {
+            "a directory"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "something else"
+        };
+        return Err(cannot_read(
+            what,
+            path,
+            format!("it is {is}, not a regular file"),
+        ));
+    }
+    if meta.len() > limit {
+        return Err(too_large(what, path, limit));
+    }
+    Ok((file, meta))
+}
+
+/// The text of `file` (opened from `path` by [`open_regular`]): at most
+/// `limit` bytes, even if it grew since it was checked.
+fn read_limited(file: fs::File, path: &Path, limit: u64, what: &str) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot_read(what, path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(what, path, limit));
+    }
+    String::from_utf8(bytes).map_err(|_| cannot_read(what, path, "it is not UTF-8 text"))
+}
+
+fn too_large(what: &str, path: &Path, limit: u64) -> String {
+    cannot_read(
+        what,
+        path,
+        format!(
+            "it is larger than {} KiB, the most a {what} may hold",
+            limit / 1024
+        ),
+    )
 }
 
 /// The mode of a secret key file: its owner's only.
@@ -375,6 +478,96 @@ mod tests {
             .filter(|n| n.starts_with(".linked"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    /// A FIFO at `path`, mode 600.
+    fn fifo(path: &Path) {
+        let _ = fs::remove_file(path);
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path, as mkfifo(3) takes.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    }
+
+    #[test]
+    fn only_regular_files_are_read_and_never_wait() {
+        let pipe = tmp("pipe.key");
+        fifo(&pipe);
+        let dir = tmp("dir.key");
+        fs::create_dir_all(&dir).unwrap();
+        let start = std::time::Instant::now();
+        for (path, is) in [
+            (pipe.as_path(), "a FIFO"),
+            (Path::new("/dev/zero"), "a character device"),
+            (Path::new("/dev/null"), "a character device"),
+            (dir.as_path(), "a directory"),
+        ] {
+            let shown = path.display();
+            let e = read_secret_key_file(path).unwrap_err();
+            assert_eq!(
+                e,
+                format!("cannot read secret key file {shown}: it is {is}, not a regular file")
+            );
+            let e = read_public_keys_file(path).unwrap_err();
+            assert_eq!(
+                e,
+                format!("cannot read key file {shown}: it is {is}, not a regular file")
+            );
+        }
+        // Nothing waited for a writer of the FIFO.
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        // A link is followed, and what it leads to checked.
+        let link = tmp("link-to-zero.key");
+        let _ = fs::remove_file(&link);
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        assert!(read_secret_key_file(&link)
+            .unwrap_err()
+            .ends_with("it is a character device, not a regular file"));
+    }
+
+    #[test]
+    fn key_files_are_read_up_to_their_limit() {
+        let secret_text = to_z85(&zmq::CurveKeyPair::new().unwrap().secret_key);
+        let big = tmp("big.key");
+        let comment = format!("#{}\n", "x".repeat(1000));
+        let mut text = comment.repeat(MAX_SECRET_KEY_FILE_BYTES as usize / comment.len() + 1);
+        text.push_str(&secret_text);
+        text.push('\n');
+        assert!(text.len() as u64 > MAX_SECRET_KEY_FILE_BYTES);
+        fs::write(&big, &text).unwrap();
+        fs::set_permissions(&big, fs::Permissions::from_mode(0o600)).unwrap();
+        let e = read_secret_key_file(&big).unwrap_err();
+        assert!(
+            e.ends_with("it is larger than 64 KiB, the most a secret key file may hold"),
+            "{e}"
+        );
+        // Just within the limit: read.
+        let fits = &text[text.len() - MAX_SECRET_KEY_FILE_BYTES as usize..];
+        let fits = &fits[fits.find('\n').unwrap() + 1..];
+        fs::write(&big, fits).unwrap();
+        assert!(read_secret_key_file(&big).is_ok());
+        // A file that grows after the check is read up to the limit + 1.
+        let (file, _) = open_regular(&big, MAX_SECRET_KEY_FILE_BYTES, "key file").unwrap();
+        let e = read_limited(file, &big, 2048, "key file").unwrap_err();
+        assert!(
+            e.ends_with("larger than 2 KiB, the most a key file may hold"),
+            "{e}"
+        );
+        let public = tmp("big.pub");
+        let line = format!("{}\n", to_z85(&[7; 32]));
+        let n = MAX_PUBLIC_KEYS_FILE_BYTES as usize / line.len();
+        fs::write(&public, line.repeat(n)).unwrap();
+        assert_eq!(read_public_keys_file(&public).unwrap().len(), n);
+        fs::write(&public, line.repeat(n + 1)).unwrap();
+        let e = read_public_keys_file(&public).unwrap_err();
+        assert!(
+            e.ends_with("larger than 4096 KiB, the most a key file may hold"),
+            "{e}"
+        );
+        // Not text: said so, without its bytes.
+        fs::write(&public, b"\xff\xfe").unwrap();
+        assert!(read_public_keys_file(&public)
+            .unwrap_err()
+            .ends_with(": it is not UTF-8 text"));
     }
 
     #[test]

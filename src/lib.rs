@@ -9,7 +9,8 @@
 //! bottom of the crate: no module imports one above it. [`options`]
 //! resolves script options and a filter's `$config`; [`endpoint`] checks
 //! endpoints before libzmq sees them; [`curve`] (with [`keys`]) sets up
-//! CURVE. [`dump`] reads the conformance corpus into records, for the
+//! CURVE, and [`monitor`] says which peers a socket cannot talk to;
+//! [`context`] is the connected writers' libzmq context. [`dump`] reads the conformance corpus into records, for the
 //! tests and benchmarks. `ARCHITECTURE.md` follows one record through them.
 //!
 //! The `zeek-zmq` CLI (`crates/zeek-zmq`) uses this crate as a library.
@@ -17,18 +18,25 @@
 pub mod acks;
 pub mod bridge;
 pub mod channel;
+pub mod context;
 pub mod curve;
 pub mod dump;
 pub mod encoder;
 pub mod endpoint;
 pub mod frames;
 pub mod keys;
+pub mod monitor;
 pub mod options;
 pub mod publisher;
 pub mod record;
 pub mod report;
 pub mod sequence;
+pub mod stop;
 pub mod writer;
+
+/// The plugin's version (`major.minor.patch`), from the `VERSION` file
+/// (`build.rs`): what `zeek -N` and `zeek-zmq --version` print.
+pub const VERSION: &str = env!("PLUGIN_VERSION");
 
 pub use record::{FieldSpec, Kind, Slot};
 pub use writer::Writer;

@@ -20,35 +20,62 @@
 //! cannot be queued for every subscriber (after waiting, with `Block`), a
 //! bound socket queues it for those with room ([`Sent::PartlyQueued`]). A
 //! connected socket has one subscriber, so the record is dropped (`Full`).
-//! And a wait that ran out (`block_timeout`) is not repeated for every
-//! following record: until a record can be queued for everyone again, they
-//! go out at once to whoever has room.
+//!
+//! With `Block`, waiting is budgeted per *stall* ([`Stall`]): a stall
+//! begins when a record finds no room, and its records wait
+//! `block_timeout` in all, not each; once that ran out they go out at once
+//! to whoever has room. It ends when a record gets room again, at once or
+//! after waiting: the subscribers read. Except after a *cut*: every
+//! subscriber went away (a record found none), or no record found room
+//! for half the `heartbeat_timeout` (ZeroMQ disconnects a peer that reads
+//! nothing that long, and a connected writer reconnects to the same, maybe
+//! hung, process, keeping its queue for the new connection). The room a new
+//! connection has at first is its buffers, not a subscriber reading: the
+//! stall goes on across the reconnect, and ends only when records still
+//! find room `block_timeout` after the first one did.
+//!
+//! Waits also end when the caller's `give_up()` says so: the writer's, once
+//! Zeek stopped it and `zmq_linger` passed (see [`crate::stop`]).
 
 use crate::acks::{self, Connections, Recent};
-use crate::channel::{Channel, Sent, SocketOptions};
+use crate::channel::{Channel, Framing, Sent, SocketOptions};
+use crate::context::{self, SharedContext};
 use crate::curve::{self, Security, ZapHandler};
+use crate::encoder;
 use crate::endpoint;
 use crate::frames::{Frame, FramePool, Reach};
-use crate::options::{Options, OverflowPolicy};
-use crate::report::Level;
+use crate::monitor::{HandshakeMonitor, Role};
+use crate::options::{MessageFormat, Options, OverflowPolicy};
+use crate::report::{quoted, Level};
 use crate::sequence::Numbering;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 pub struct Publisher {
     target: Target,
     policy: OverflowPolicy,
     block_timeout: Duration,
-    /// A `Block` wait ran out, and no record was queued for every
-    /// subscriber since: records do not wait.
-    stalled: bool,
+    /// ZeroMQ disconnects a peer that took nothing for this long (zero:
+    /// never).
+    heartbeat_timeout: Duration,
+    /// With `Block`: the stall going on, if one is.
+    stall: Option<Stall>,
     /// How long `close` waits for queued records (`None`: until
     /// delivered): the socket's ZMQ_LINGER.
     linger: Option<Duration>,
     /// Buffers for frame 2, sent without copies.
     frames: FramePool,
+    /// `[path, record]`, or the record alone (which then starts with its
+    /// path: the `fill` of [`Publisher::publish`] writes it).
+    format: MessageFormat,
     /// With `sequence_numbers`: the next record's number.
     numbering: Option<Numbering>,
+    /// Connect mode: the handshakes with the subscriber that failed (a
+    /// CURVE server with another key, say). (A bound socket's are its
+    /// [`BoundEndpoint`]'s.)
+    handshakes: Option<HandshakeMonitor>,
+    /// This end uses CURVE.
+    curve: bool,
     /// Connect mode: what the subscriber has not acknowledged.
     acks: Option<Acks>,
 }
@@ -58,7 +85,6 @@ pub struct Publisher {
 struct Acks {
     connections: Connections,
     recent: Recent,
-    curve: bool,
 }
 
 /// Wire bytes of latest messages kept to tell records from unacknowledged
@@ -70,6 +96,31 @@ fn recent_bytes(sndbuf: i32) -> u64 {
         _ => 4 << 20,
     };
     kernel + (64 << 10)
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        // The monitor ends before its reading end, and the socket, go.
+        if let (Some(m), Target::Connected(c)) = (&mut self.handshakes, &mut self.target) {
+            m.stop(c.socket_mut());
+        }
+    }
+}
+
+/// A time in which records of a `Block` publisher found a subscriber
+/// without room (see the module comment).
+#[derive(Clone, Copy, Debug)]
+struct Stall {
+    /// When its first record found no room: its records wait until
+    /// `since + block_timeout`.
+    since: Instant,
+    /// When a record last found room in it (at first: `since`).
+    room_at: Instant,
+    /// Every subscriber went away, or none had room for half the
+    /// `heartbeat_timeout`: room from now on may be a new connection's.
+    cut: bool,
+    /// After the last cut: when a record first found room again.
+    back: Option<Instant>,
 }
 
 /// What closing a publisher left undelivered.
@@ -103,15 +154,6 @@ enum Target {
     Bound(Arc<BoundEndpoint>),
 }
 
-impl Drop for Publisher {
-    fn drop(&mut self) {
-        // The monitor ends before its reading end, and the socket, go.
-        if let (Some(a), Target::Connected(c)) = (&mut self.acks, &mut self.target) {
-            a.connections.stop(c.socket_mut());
-        }
-    }
-}
-
 /// A bound socket shared by every writer with the same endpoint.
 struct BoundEndpoint {
     endpoint: String,
@@ -122,6 +164,10 @@ struct BoundEndpoint {
     // socket is the last one of the context; then the context.
     channel: Mutex<Channel>,
     zap: Option<ZapHandler>,
+    /// The handshakes with subscribers that failed, said by whichever
+    /// writer of the endpoint asks first (keys the ZAP handler refuses it
+    /// says itself).
+    handshakes: Mutex<HandshakeMonitor>,
 }
 
 impl BoundEndpoint {
@@ -129,13 +175,23 @@ impl BoundEndpoint {
         // A panic elsewhere while holding the lock leaves the socket usable.
         self.channel.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn handshakes(&self) -> MutexGuard<'_, HandshakeMonitor> {
+        self.handshakes.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Drop for BoundEndpoint {
     fn drop(&mut self) {
         // Each writer waited its linger time for its records when it closed
         // (Publisher::close); what is left now would only wait once more.
-        let _ = self.channel().socket().set_linger(0);
+        let mut channel = self.channel.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = channel.socket().set_linger(0);
+        // The monitor ends before its reading end, and the socket, go.
+        self.handshakes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stop(channel.socket_mut());
     }
 }
 
@@ -157,8 +213,8 @@ fn shared_bound(
     {
         if existing.security != security {
             return Err(format!(
-                "\"{}\" is already bound by another writer with other CURVE settings",
-                opts.endpoint
+                "{} is already bound by another writer with other CURVE settings",
+                quoted(&opts.endpoint)
             ));
         }
         let warning = options_conflict(&opts.endpoint, &existing.socket_options, opts);
@@ -170,6 +226,14 @@ fn shared_bound(
     let socket_options = opts.socket_options();
     let mut channel = Channel::new(&ctx, &socket_options)?.skipping();
     curve::apply(channel.socket_mut(), &security)?;
+    let role = Role {
+        peer: "subscriber",
+        curve: security != Security::Plain,
+        bind: true,
+        zap_reports_refusals: zap.is_some(),
+    };
+    let handshakes =
+        HandshakeMonitor::start(&ctx, channel.socket(), role, opts.drop_report_interval)?;
     endpoint::attach(channel.socket(), &opts.endpoint, true)?;
     let bound = Arc::new(BoundEndpoint {
         endpoint: opts.endpoint.clone(),
@@ -177,6 +241,7 @@ fn shared_bound(
         socket_options,
         channel: Mutex::new(channel),
         zap,
+        handshakes: Mutex::new(handshakes),
     });
     registry.push(Arc::downgrade(&bound));
     Ok((bound, None))
@@ -213,8 +278,9 @@ fn options_conflict(endpoint: &str, applied: &SocketOptions, opts: &Options) -> 
         return None;
     }
     Some(format!(
-        "\"{endpoint}\" is bound by another writer, and its socket's options apply to this \
+        "{} is bound by another writer, and its socket's options apply to this \
          writer too: {}",
+        quoted(endpoint),
         differences.join(", ")
     ))
 }
@@ -224,11 +290,37 @@ fn options_conflict(endpoint: &str, applied: &SocketOptions, opts: &Options) -> 
 /// writer (sixty for thirty log paths, on a sensor that may have two
 /// cores). It lives as long as the process: a writer's `close` waits for
 /// its records itself and then drops them (linger 0), so nothing needs the
-/// context's termination to wait. A bound socket keeps a context of its
-/// own: its ZAP handler (the CURVE allow list) is per context.
-fn connect_context() -> &'static zmq::Context {
-    static CONTEXT: OnceLock<zmq::Context> = OnceLock::new();
-    CONTEXT.get_or_init(zmq::Context::new)
+/// context's termination to wait. Its socket limit follows the open files
+/// limit ([`crate::context`]). A bound socket keeps a context of its own:
+/// its ZAP handler (the CURVE allow list) is per context.
+fn connect_context() -> &'static SharedContext {
+    context::shared()
+}
+
+/// A connected writer's socket, with a monitor of its handshakes (which
+/// the heartbeat reads: [`Publisher::take_reports`]) and connections
+/// ([`Publisher::poll_acks`]).
+fn connected(opts: &Options, security: &Security) -> Result<(Channel, HandshakeMonitor), String> {
+    let ctx = connect_context();
+    let socket = ctx.socket(context::Kind::Xpub).map_err(|e| e.to_string())?;
+    let mut channel = Channel::with_socket(socket, &opts.socket_options())?;
+    curve::apply(channel.socket_mut(), security)?;
+    let role = Role {
+        peer: "subscriber",
+        curve: *security != Security::Plain,
+        bind: false,
+        zap_reports_refusals: false,
+    };
+    let pair = ctx.socket(context::Kind::Pair).map_err(|e| e.to_string())?;
+    let monitor = HandshakeMonitor::watching(
+        pair,
+        channel.socket(),
+        role,
+        opts.drop_report_interval,
+        true,
+    )?;
+    endpoint::attach(channel.socket(), &opts.endpoint, false)?;
+    Ok((channel, monitor))
 }
 
 impl Publisher {
@@ -243,38 +335,53 @@ impl Publisher {
         security: Security,
         path: &[u8],
     ) -> Result<(Publisher, Option<String>), String> {
+        Publisher::open_until(opts, security, path, &|| false)
+    }
+
+    /// [`Publisher::open`], where waiting for a subscriber also ends when
+    /// `give_up()` says so.
+    pub fn open_until(
+        opts: &Options,
+        security: Security,
+        path: &[u8],
+        give_up: &dyn Fn() -> bool,
+    ) -> Result<(Publisher, Option<String>), String> {
         let mut linger_ms = opts.linger_ms;
+        let mut handshakes = None;
         let mut acks = None;
+        let curve = security != Security::Plain;
         let (target, warning) = if opts.bind {
             let (bound, warning) = shared_bound(opts, security)?;
             linger_ms = bound.socket_options.linger_ms;
             (Target::Bound(bound), warning)
         } else {
-            let mut channel = Channel::new(connect_context(), &opts.socket_options())?;
-            curve::apply(channel.socket_mut(), &security)?;
+            let (channel, monitor) = connected(opts, &security)?;
+            handshakes = Some(monitor);
             acks = Some(Acks {
-                connections: Connections::watch(connect_context(), channel.socket())?,
+                connections: Connections::default(),
                 recent: Recent::new(recent_bytes(opts.sndbuf)),
-                curve: security != Security::Plain,
             });
-            endpoint::attach(channel.socket(), &opts.endpoint, false)?;
             (Target::Connected(channel), None)
         };
         let mut publisher = Publisher {
             target,
             policy: opts.overflow,
             block_timeout: opts.block_timeout,
-            stalled: false,
+            heartbeat_timeout: opts.heartbeat_timeout,
+            stall: None,
             linger: u64::try_from(linger_ms).ok().map(Duration::from_millis),
             frames: FramePool::new(),
+            format: opts.message_format,
             numbering: opts.sequence_numbers.then(Numbering::new),
+            handshakes,
+            curve,
             acks,
         };
         if opts.connect_pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
         }
         if !opts.wait_for_subscribers.is_zero() {
-            publisher.wait_for_subscriber(path, opts.wait_for_subscribers);
+            publisher.wait_for_subscriber_until(path, opts.wait_for_subscribers, give_up);
         }
         Ok((publisher, warning))
     }
@@ -295,10 +402,39 @@ impl Publisher {
         }
     }
 
+    /// How a record of `path` goes out.
+    fn framing<'a>(&self, path: &'a [u8]) -> Framing<'a> {
+        match self.format {
+            MessageFormat::PathAndJson => Framing::PathAndRecord(path),
+            MessageFormat::JsonWithPath => Framing::RecordOnly,
+        }
+    }
+
     /// Waits until a subscriber of `path` is there or `timeout` passed.
+    /// With records alone, a subscriber of their first bytes,
+    /// `{"_path":"<path>",`.
     pub fn wait_for_subscriber(&mut self, path: &[u8], timeout: Duration) -> bool {
+        self.wait_for_subscriber_until(path, timeout, &|| false)
+    }
+
+    /// [`Publisher::wait_for_subscriber`], ending early when `give_up()`
+    /// says so.
+    pub fn wait_for_subscriber_until(
+        &mut self,
+        path: &[u8],
+        timeout: Duration,
+        give_up: &dyn Fn() -> bool,
+    ) -> bool {
+        let topic;
+        let path = match self.format {
+            MessageFormat::PathAndJson => path,
+            MessageFormat::JsonWithPath => {
+                topic = encoder::path_topic(path);
+                &topic
+            }
+        };
         match &mut self.target {
-            Target::Connected(c) => c.wait_for_subscriber(path, timeout, true),
+            Target::Connected(c) => c.wait_for_subscriber(path, timeout, true, give_up),
             Target::Bound(b) => {
                 // Short turns, so that other writers can use the socket.
                 let deadline = Instant::now().checked_add(timeout);
@@ -310,10 +446,11 @@ impl Publisher {
                         path,
                         left.min(Duration::from_millis(20)),
                         false,
+                        give_up,
                     ) {
                         return true;
                     }
-                    if left.is_zero() {
+                    if left.is_zero() || give_up() {
                         return false;
                     }
                 }
@@ -323,14 +460,43 @@ impl Publisher {
 
     /// What to report about rejected CURVE clients and the allowed-clients
     /// file (bind mode), each rejected key once, whichever writer of the
-    /// endpoint asks first.
+    /// endpoint asks first; in connect mode, about failed handshakes with
+    /// the subscriber, each cause once and then at most every
+    /// `drop_report_interval` (see [`crate::monitor`]). Does not block.
     pub fn take_reports(&mut self) -> Vec<(Level, String)> {
+        let what = if self.curve {
+            "CURVE handshake"
+        } else {
+            "handshake"
+        };
+        let failed = |lines: Vec<String>| {
+            lines
+                .into_iter()
+                .map(move |l| (Level::Warning, format!("{what} failed: {l}")))
+        };
+        let now = Instant::now();
         match &self.target {
-            Target::Bound(b) => b
-                .zap
-                .as_ref()
-                .map_or_else(Vec::new, |z| z.take_reports("subscriber")),
-            Target::Connected(_) => Vec::new(),
+            Target::Bound(b) => {
+                let mut out = b
+                    .zap
+                    .as_ref()
+                    .map_or_else(Vec::new, |z| z.take_reports("subscriber"));
+                out.extend(failed(b.handshakes().take_reports(now)));
+                out
+            }
+            Target::Connected(_) => match &mut self.handshakes {
+                Some(monitor) => failed(monitor.take_reports(now)).collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// The last failed handshake [`Publisher::take_reports`] found, if
+    /// any: why a subscriber that is there may not receive.
+    pub fn handshake_failed(&self) -> Option<String> {
+        match &self.target {
+            Target::Bound(b) => b.handshakes().last_failure(),
+            Target::Connected(_) => self.handshakes.as_ref()?.last_failure(),
         }
     }
 
@@ -341,7 +507,9 @@ impl Publisher {
 
     /// Publishes one record, `[path, json]`: `fill` writes the JSON into
     /// an empty buffer (a frame of the pool), which then goes out under the
-    /// overflow policy (see [`Publisher::publish_until`]).
+    /// overflow policy (see [`Publisher::publish_until`]). With
+    /// `JSON_WITH_PATH` the frame goes out alone, and `fill` writes the
+    /// path into it: `{"_path":"<path>",...}`.
     pub fn publish<E>(
         &mut self,
         path: &[u8],
@@ -354,10 +522,10 @@ impl Publisher {
     /// `give_up()` says so (checked between tries, e.g. for a signal).
     ///
     /// With `Drop` the record is sent in one try; with `Block` the send is
-    /// retried while a subscriber has no room, until it is queued,
-    /// `block_timeout` passed or `give_up()`. Then a bound socket queues it
-    /// for the subscribers with room (`PartlyQueued`; see the module
-    /// comment). A frame that was not sent (not filled, `Full`,
+    /// retried while a subscriber has no room, until it is queued, the
+    /// stall's `block_timeout` passed or `give_up()`. Then a bound socket
+    /// queues it for the subscribers with room (`PartlyQueued`; see the
+    /// module comment). A frame that was not sent (not filled, `Full`,
     /// `NoSubscriber`, an error) goes back to the pool.
     pub fn publish_until<E>(
         &mut self,
@@ -373,10 +541,18 @@ impl Publisher {
             return Err(PublishError::Fill(e));
         }
         self.frames.note_len(frame.buf.len());
-        let wire = self.acks.as_ref().map(|a| {
+        let wire = self.acks.is_some().then(|| {
             let seq = frame.seq.map_or(0, |s| s.as_bytes().len());
-            let frames = [path.len(), frame.buf.len(), seq];
-            acks::wire_size(&frames[..if seq > 0 { 3 } else { 2 }], a.curve)
+            let path = match self.format {
+                MessageFormat::PathAndJson => Some(path.len()),
+                MessageFormat::JsonWithPath => None,
+            };
+            let frames: Vec<usize> = path
+                .into_iter()
+                .chain([frame.buf.len()])
+                .chain((seq > 0).then_some(seq))
+                .collect();
+            acks::wire_size(&frames, self.curve)
         });
         // Taken by the send once the message is queued (see
         // [`Channel::try_send`]).
@@ -398,34 +574,80 @@ impl Publisher {
         frame: &mut Option<Box<Frame>>,
         give_up: impl Fn() -> bool,
     ) -> Result<Sent, zmq::Error> {
-        let first = self.with_channel(|c| c.try_send(path, frame))?;
+        let framing = self.framing(path);
+        let first = self.with_channel(|c| c.try_send(framing, frame))?;
         if first != Sent::Full {
-            self.stalled = false;
+            self.stall_went_on(first);
             return Ok(first);
         }
-        if self.policy == OverflowPolicy::Block && !self.stalled {
-            match self.wait_for_room(path, frame, &give_up)? {
-                Some(sent) => return Ok(sent),
-                None if give_up() => return Ok(Sent::Full),
-                None => self.stalled = true,
+        if self.policy == OverflowPolicy::Block {
+            if self.stall.is_none() {
+                let now = Instant::now();
+                self.stall = Some(Stall {
+                    since: now,
+                    room_at: now,
+                    cut: false,
+                    back: None,
+                });
+            }
+            if let Some(sent) = self.wait_for_room(path, frame, &give_up)? {
+                return Ok(sent);
             }
         }
         match self.target {
-            Target::Bound(_) => self.with_channel(|c| c.try_send_lossy(path, frame)),
+            Target::Bound(_) => self.with_channel(|c| c.try_send_lossy(framing, frame)),
             Target::Connected(_) => Ok(Sent::Full),
         }
     }
 
-    /// `Block`: retries while a subscriber has no room. `None` once
-    /// `block_timeout` passed or `give_up()`.
+    /// Notes how a send went for the stall, if one goes on (a record found
+    /// room, or no subscriber): whether the stall ends (see the module
+    /// comment).
+    fn stall_went_on(&mut self, sent: Sent) {
+        let Some(stall) = &mut self.stall else {
+            return;
+        };
+        if sent == Sent::NoSubscriber {
+            stall.cut = true;
+            stall.back = None;
+        }
+        if !matches!(sent, Sent::Queued | Sent::PartlyQueued) {
+            return;
+        }
+        // ZeroMQ disconnects a peer heartbeat_timeout after it last read;
+        // it may have stopped reading a while before the writer last found
+        // room (its buffers took more), so half of that silence is a cut.
+        let now = Instant::now();
+        let silent = now.duration_since(stall.room_at);
+        if !self.heartbeat_timeout.is_zero() && silent >= self.heartbeat_timeout / 2 {
+            stall.cut = true;
+            stall.back = None;
+        }
+        stall.room_at = now;
+        if !stall.cut {
+            self.stall = None;
+            return;
+        }
+        let back = *stall.back.get_or_insert(now);
+        if now.duration_since(back) >= self.block_timeout {
+            self.stall = None;
+        }
+    }
+
+    /// `Block`: retries while a subscriber has no room. `None` once the
+    /// stall's `block_timeout` passed (at once if it had before) or
+    /// `give_up()`.
     fn wait_for_room(
         &mut self,
         path: &[u8],
         frame: &mut Option<Box<Frame>>,
         give_up: &impl Fn() -> bool,
     ) -> Result<Option<Sent>, zmq::Error> {
+        let Some(since) = self.stall.map(|s| s.since) else {
+            return Ok(None);
+        };
         let deadline = (!self.block_timeout.is_zero())
-            .then(|| Instant::now().checked_add(self.block_timeout))
+            .then(|| since.checked_add(self.block_timeout))
             .flatten();
         let mut pause = Duration::from_micros(20);
         loop {
@@ -435,12 +657,20 @@ impl Publisher {
             // XPUB never reports writability, so back off and retry.
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(5));
-            let again = self.with_channel(|c| c.try_send(path, frame))?;
+            let framing = self.framing(path);
+            let again = self.with_channel(|c| c.try_send(framing, frame))?;
             if again != Sent::Full {
-                self.stalled = false;
+                self.stall_went_on(again);
                 return Ok(Some(again));
             }
         }
+    }
+
+    /// How long `close` waits for queued records (`None`: until
+    /// delivered): the socket's ZMQ_LINGER (a shared bound socket's may not
+    /// be this writer's own `zmq_linger`).
+    pub fn linger(&self) -> Option<Duration> {
+        self.linger
     }
 
     /// The id the writer's sequence numbers carry, if it numbers them.
@@ -450,12 +680,21 @@ impl Publisher {
 
     /// Connect mode: what the subscriber has not acknowledged now, and
     /// what connections that ended since the last poll held, in records.
-    /// (Bind mode: nothing; see the README.)
+    /// (Bind mode: nothing; see `docs/notes-sndbuf.md`.)
     pub fn poll_acks(&mut self) -> acks::Poll {
         let skip = self.in_flight(Reach::All);
-        match &mut self.acks {
-            Some(a) => a.connections.poll(&a.recent, skip),
-            None => acks::Poll::default(),
+        match (&mut self.acks, &mut self.handshakes) {
+            (Some(a), Some(m)) => a.connections.poll(m.take_connections(), &a.recent, skip),
+            _ => acks::Poll::default(),
+        }
+    }
+
+    /// Connect mode: whether the subscriber's kernel acknowledged all that
+    /// was written to it.
+    fn all_acknowledged(&mut self) -> bool {
+        match (&mut self.acks, &mut self.handshakes) {
+            (Some(a), Some(m)) => a.connections.all_acknowledged(m.take_connections()),
+            _ => true,
         }
     }
 
@@ -475,11 +714,18 @@ impl Publisher {
     /// counted here may still arrive. A bind-mode subscriber that
     /// disconnects during the wait gives its queue back too: libzmq does
     /// not say that it discarded those, so they stay counted as sent.
-    pub fn close(mut self) -> Unsent {
+    pub fn close(self) -> Unsent {
+        self.close_until(&|| false)
+    }
+
+    /// [`Publisher::close`], where the wait also ends when `give_up()`
+    /// says so (the writer's: `zmq_linger` after Zeek stopped it, so that
+    /// waiting in `DoWrite` and here together take no longer).
+    pub fn close_until(mut self, give_up: &dyn Fn() -> bool) -> Unsent {
         let deadline = self.linger.and_then(|l| Instant::now().checked_add(l));
         let mut pause = Duration::from_micros(100);
         let held = |p: &Publisher| p.in_flight(Reach::All) + p.in_flight(Reach::Some);
-        while held(&self) > 0 && deadline.is_none_or(|d| Instant::now() < d) {
+        while held(&self) > 0 && deadline.is_none_or(|d| Instant::now() < d) && !give_up() {
             // The socket must process its commands: a subscriber that went
             // away gives its queued messages back only once the socket has
             // taken note (libzmq ends a pipe with commands both ends handle).
@@ -497,10 +743,8 @@ impl Publisher {
         // would cost it what its own kernel holds, acknowledged: libzmq
         // does not read on after a reset.)
         let mut pause = Duration::from_micros(100);
-        while let Some(a) = &mut self.acks {
-            if a.connections.all_acknowledged() || deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
-            }
+        while !self.all_acknowledged() && deadline.is_none_or(|d| Instant::now() < d) && !give_up()
+        {
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(10));
         }

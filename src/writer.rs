@@ -8,12 +8,15 @@ use crate::curve;
 use crate::encoder::{Encoder, TimestampFormat};
 use crate::endpoint;
 use crate::frames::Reach;
-use crate::options::{self, Options, OverflowPolicy};
+use crate::options::{self, MessageFormat, Options, OverflowPolicy};
 use crate::publisher::{PublishError, Publisher};
 use crate::record::{FieldSpec, Slot};
-use crate::report::Report;
+use crate::report::{self, Report};
+use crate::stop::StopSignal;
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+mod drops;
 
 /// Per-writer counters. Always `written == sent + dropped`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,7 +27,7 @@ pub struct Stats {
     /// writer finished, delivered).
     pub sent: u64,
     /// Records not published, for whatever reason (the sum of the next
-    /// six, plus those of an inactive writer).
+    /// seven, plus those of an inactive writer).
     pub dropped: u64,
     /// ... because a subscriber was `zmq_hwm` messages behind (in bind
     /// mode, the other subscribers got them).
@@ -43,7 +46,12 @@ pub struct Stats {
     /// subscriber's kernel acknowledged them (connect mode; as of the
     /// connection's last reading, at a heartbeat).
     pub dropped_lost: u64,
-    /// JSON bytes queued (frame 2 only).
+    /// ... because Zeek had stopped the writer and `zmq_linger` had passed
+    /// since: with `Block`, a record that found a subscriber without room
+    /// no longer waits for it.
+    pub dropped_shutdown: u64,
+    /// JSON bytes queued (frame 2 only; with `JSON_WITH_PATH`, the one
+    /// frame, path included).
     pub bytes: u64,
 }
 
@@ -60,6 +68,7 @@ impl Stats {
             dropped_error: self.dropped_error - earlier.dropped_error,
             dropped_unsent: self.dropped_unsent - earlier.dropped_unsent,
             dropped_lost: self.dropped_lost - earlier.dropped_lost,
+            dropped_shutdown: self.dropped_shutdown - earlier.dropped_shutdown,
             bytes: self.bytes - earlier.bytes,
         }
     }
@@ -89,6 +98,8 @@ enum Failure {
 
 pub struct Writer {
     script_options: Vec<(String, String)>,
+    /// Raised by Zeek's main thread when Zeek stops the writer.
+    stop: StopSignal,
     /// Zeek before 8.0 wrote `JSON::TS_MILLIS` as an unsigned number.
     unsigned_millis: bool,
     state: State,
@@ -99,8 +110,8 @@ pub struct Writer {
     /// Records sent that the subscriber's kernel had not acknowledged at
     /// the last heartbeat (connect mode).
     unacked: u64,
-    /// Drops reported so far, and when the last report was.
-    drops_reported: u64,
+    /// `stats` as of the last drop report, and when it was.
+    drops_reported: Stats,
     last_drop_report: Option<Instant>,
     /// A failure kind already reported (each is reported once per writer).
     reported_encode_error: bool,
@@ -115,13 +126,14 @@ impl Writer {
     pub fn new(script_options: Vec<(String, String)>) -> Writer {
         Writer {
             script_options,
+            stop: StopSignal::default(),
             unsigned_millis: false,
             state: State::Created,
             path: Vec::new(),
             stats: Stats::default(),
             counted: Stats::default(),
             unacked: 0,
-            drops_reported: 0,
+            drops_reported: Stats::default(),
             last_drop_report: None,
             reported_encode_error: false,
             reported_send_error: false,
@@ -141,6 +153,21 @@ impl Writer {
         self.stats
     }
 
+    /// The signal Zeek's main thread raises when it stops this writer
+    /// (see [`crate::stop`]). Call it before the writer thread starts.
+    pub fn stop_signal(&self) -> StopSignal {
+        self.stop.clone()
+    }
+
+    /// How long the writer may still wait once Zeek stopped it, before its
+    /// socket exists: its `zmq_linger` (`None`: -1, no limit). Then it is
+    /// the socket's ([`Publisher::linger`]).
+    fn grace(opts: &Options) -> Option<Duration> {
+        u64::try_from(opts.linger_ms)
+            .ok()
+            .map(Duration::from_millis)
+    }
+
     /// True when init succeeded and the writer publishes.
     pub fn is_active(&self) -> bool {
         matches!(self.state, State::Active(_))
@@ -156,20 +183,39 @@ impl Writer {
         config: Vec<(String, String)>,
     ) {
         self.path = path.to_vec();
-        let (mut opts, warnings) = options::resolve(&self.script_options, &config);
-        for w in &warnings {
+        let resolved = options::resolve_by_source(&self.script_options, &config);
+        // Every writer has the same script-level options: one warning each
+        // for all of them, by whichever writer starts first.
+        for w in &resolved.script_warnings {
+            if report::first_in_process(w) {
+                report.warning(&format!("{w} (said once for all writers)"));
+            }
+        }
+        for w in &resolved.config_warnings {
             report.warning(w);
         }
+        let mut opts = resolved.options;
         if self.unsigned_millis && opts.json.timestamps == TimestampFormat::Millis {
             opts.json.timestamps = TimestampFormat::MillisUnsigned;
         }
-        self.state = match Self::open(&opts, path) {
+        let stop = &self.stop;
+        let grace = Self::grace(&opts);
+        let give_up = || stop.past_deadline(grace);
+        let opened = options::check_config_keys(&config, &opts)
+            .and_then(|()| Self::open(&opts, path, &give_up));
+        self.state = match opened {
             Ok((publisher, warning)) => {
                 if let Some(w) = warning {
                     report.warning(&w);
                 }
+                let encoder = Encoder::new(&fields, opts.json);
+                let encoder = match opts.message_format {
+                    MessageFormat::PathAndJson => encoder,
+                    // One frame: the path goes into it, before the fields.
+                    MessageFormat::JsonWithPath => encoder.with_path_key(path),
+                };
                 State::Active(Box::new(Active {
-                    encoder: Encoder::new(&fields, opts.json),
+                    encoder,
                     publisher,
                     opts,
                 }))
@@ -181,7 +227,11 @@ impl Writer {
         };
     }
 
-    fn open(opts: &Options, path: &[u8]) -> Result<(Publisher, Option<String>), String> {
+    fn open(
+        opts: &Options,
+        path: &[u8],
+        give_up: &dyn Fn() -> bool,
+    ) -> Result<(Publisher, Option<String>), String> {
         if opts.endpoint.is_empty() {
             return Err("no endpoint: set LogZeroMQ::endpoint or the filter's \
                         $config[\"endpoint\"]; not publishing this log"
@@ -189,13 +239,13 @@ impl Writer {
         }
         endpoint::validate(&opts.endpoint, opts.bind).map_err(|why| {
             format!(
-                "bad endpoint \"{}\": {why}; not publishing this log",
-                opts.endpoint
+                "bad endpoint {}: {why}; not publishing this log",
+                report::quoted(&opts.endpoint)
             )
         })?;
         let security = curve::resolve(&opts.curve, opts.bind)
             .map_err(|why| format!("{why}; not publishing this log"))?;
-        Publisher::open(opts, security, path)
+        Publisher::open_until(opts, security, path, give_up)
             .map_err(|why| format!("{why}; not publishing this log"))
     }
 
@@ -212,19 +262,29 @@ impl Writer {
             return;
         };
         let Active {
-            encoder, publisher, ..
+            encoder,
+            publisher,
+            opts,
         } = &mut **active;
         let mut json_len = 0;
         #[cfg(test)]
         let panic_now = std::mem::take(&mut self.panic_in_next_encode);
-        let published = publisher.publish(&self.path, |json| {
+        let stop = &self.stop;
+        let grace = publisher.linger();
+        let give_up = || stop.past_deadline(grace);
+        let fill = |json: &mut Vec<u8>| {
             #[cfg(test)]
             assert!(!panic_now, "a panic while encoding");
             // SAFETY: the caller promises readable string slots (above).
             let encoded = unsafe { encoder.encode(slots, json) };
             json_len = json.len();
             encoded
-        });
+        };
+        let published = publisher.publish_until(&self.path, fill, give_up);
+        // With Block, a record not queued for every subscriber once Zeek had
+        // stopped the writer and its linger time had passed did not wait
+        // for room: dropped at shutdown.
+        let at_shutdown = || opts.overflow == OverflowPolicy::Block && give_up();
         // Every record not queued is dropped, and counted by why.
         if !matches!(published, Ok(Sent::Queued)) {
             self.stats.dropped += 1;
@@ -235,9 +295,13 @@ impl Writer {
                 self.stats.bytes += json_len as u64;
             }
             Ok(Sent::PartlyQueued) => {
-                self.stats.dropped_full += 1;
+                match at_shutdown() {
+                    true => self.stats.dropped_shutdown += 1,
+                    false => self.stats.dropped_full += 1,
+                }
                 self.stats.bytes += json_len as u64;
             }
+            Ok(Sent::Full) if at_shutdown() => self.stats.dropped_shutdown += 1,
             Ok(Sent::Full) => self.stats.dropped_full += 1,
             Ok(Sent::NoSubscriber) => self.stats.dropped_no_subscriber += 1,
             Err(PublishError::Fill(e)) => {
@@ -279,8 +343,7 @@ impl Writer {
         let State::Active(active) = &self.state else {
             return;
         };
-        let new = self.stats.dropped - self.drops_reported;
-        if new == 0 {
+        if self.stats.dropped == self.drops_reported.dropped {
             return;
         }
         let now = Instant::now();
@@ -290,33 +353,28 @@ impl Writer {
         if !due {
             return;
         }
-        let o = &active.opts;
-        let s = &self.stats;
-        let advice = match o.overflow {
-            OverflowPolicy::Drop => "; LogZeroMQ::overflow_policy = LogZeroMQ::BLOCK avoids this",
-            OverflowPolicy::Block => "",
-        };
+        let new = self.stats.since(&self.drops_reported);
         // A shared bound socket's high-water mark may not be this writer's.
-        let hwm = active.publisher.hwm(o.hwm);
-        report.warning(&format!(
-            "dropped {new} records since the last report ({} of {} in all): \
-             {} with no subscriber, {} with a subscriber {hwm} messages behind \
-             (LogZeroMQ::zmq_hwm = {hwm}{advice})",
-            s.dropped, s.written, s.dropped_no_subscriber, s.dropped_full,
+        let hwm = active.publisher.hwm(active.opts.hwm);
+        let handshake = active.publisher.handshake_failed();
+        report.warning(&drops::warning(
+            &new,
+            &self.stats,
+            &active.opts,
+            hwm,
+            handshake.as_deref(),
         ));
-        self.drops_reported = self.stats.dropped;
+        self.drops_reported = self.stats;
         self.last_drop_report = Some(now);
     }
 
     /// `DoHeartbeat` (about once a second): reads subscription changes,
-    /// what the subscriber has not acknowledged (and what a connection
-    /// that ended had not: dropped), and reports drops that are due.
+    /// reports rejected clients and failed handshakes, and drops that are
+    /// due.
     pub fn heartbeat(&mut self, report: &dyn Report) {
         if let State::Active(active) = &mut self.state {
             active.publisher.refresh();
-            for (level, msg) in active.publisher.take_reports() {
-                report.at(level, &msg);
-            }
+            Self::report_publisher(&mut active.publisher, report);
             let acks = active.publisher.poll_acks();
             self.unacked = acks.unacked;
             let lost = self.uncount_sent(acks.lost);
@@ -335,16 +393,41 @@ impl Writer {
         n
     }
 
+    /// What the publisher has to say (rejected clients, failed
+    /// handshakes); does not block.
+    fn report_publisher(publisher: &mut Publisher, report: &dyn Report) {
+        for (level, msg) in publisher.take_reports() {
+            report.at(level, &msg);
+        }
+    }
+
     /// `DoFinish`: closes the socket, waiting at most the linger time for
     /// queued records, counts those still queued then as dropped, and
-    /// reports the totals if anything was dropped.
+    /// reports the totals if anything was dropped (a writer that never
+    /// started dropped every record).
     pub fn finish(&mut self, report: &dyn Report) {
-        let State::Active(active) = std::mem::replace(&mut self.state, State::Stopped) else {
-            return;
+        let mut active = match std::mem::replace(&mut self.state, State::Stopped) {
+            State::Active(active) => active,
+            // It dropped every record: said like any writer's totals.
+            State::Inactive if self.stats.dropped > 0 => {
+                report.info(&drops::totals_not_started(&self.stats));
+                return;
+            }
+            _ => return,
         };
+        // What no heartbeat said yet (a short run may have had none).
+        Self::report_publisher(&mut active.publisher, report);
         // Records queued for only some subscribers count as dropped already.
+        // Once Zeek stopped the writer, the wait ends zmq_linger after that,
+        // however long DoWrite waited before. Finishing is a stop too (the
+        // first one counts): a writer finished without Zeek's stop signal
+        // (a stream removed by other means, the tests) still waits at most
+        // zmq_linger.
+        self.stop.raise();
+        let stop = &self.stop;
+        let grace = active.publisher.linger();
         let writer_id = active.publisher.writer_id();
-        let unsent = active.publisher.close();
+        let unsent = active.publisher.close_until(&|| stop.past_deadline(grace));
         self.unacked = 0;
         let lost = self.uncount_sent(unsent.lost);
         self.stats.dropped_lost += lost;
@@ -358,20 +441,7 @@ impl Writer {
             let numbered = writer_id.map_or_else(String::new, |id| {
                 format!("; sequence numbers 1 to {} of writer {id:016x}", s.written)
             });
-            report.info(&format!(
-                "published {} of {} records, dropped {} ({} with no subscriber, \
-                 {} with a slow subscriber, {} unsent when the linger time ran out, \
-                 {} lost with the connection, {} unencodable, {} on socket errors){numbered}",
-                s.sent,
-                s.written,
-                s.dropped,
-                s.dropped_no_subscriber,
-                s.dropped_full,
-                s.dropped_unsent,
-                s.dropped_lost,
-                s.dropped_bad_record,
-                s.dropped_error
-            ));
+            report.info(&format!("{}{numbered}", drops::totals(&s)));
         }
     }
 
@@ -412,8 +482,70 @@ impl Writer {
 mod tests {
     use super::*;
     use crate::record::Kind;
-    use crate::report::Collected;
+    use crate::report::{Collected, Level};
     use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    #[test]
+    fn a_script_option_is_warned_about_once_per_process_config_per_writer() {
+        // A value no other test uses: the set of said messages is the
+        // process's.
+        let script = vec![
+            ("endpoint".to_string(), "tcp://127.0.0.1:1".to_string()),
+            ("wait_for_subscribers".into(), "0".into()),
+            ("zmq_hwm".into(), "writer::tests once".into()),
+        ];
+        let config = || vec![("linger".to_string(), "-7".to_string())];
+        let warnings: Vec<Vec<String>> = (0..5)
+            .map(|_| {
+                let report = Collected::default();
+                let mut w = Writer::new(script.clone());
+                w.init(&report, b"conn", vec![], config());
+                w.finish(&report);
+                report.take().into_iter().map(|(_, m)| m).collect()
+            })
+            .collect();
+        let about_script = |m: &String| m.starts_with("LogZeroMQ::zmq_hwm");
+        assert_eq!(warnings[0].iter().filter(|m| about_script(m)).count(), 1);
+        assert!(
+            warnings[0][0].ends_with("(said once for all writers)"),
+            "{warnings:?}"
+        );
+        for w in &warnings {
+            assert_eq!(w.iter().filter(|m| m.contains("$config[")).count(), 1);
+        }
+        for w in &warnings[1..] {
+            assert!(!w.iter().any(about_script), "{warnings:?}");
+        }
+    }
+
+    #[test]
+    fn a_writer_that_never_started_says_its_totals_at_finish() {
+        let report = Collected::default();
+        let mut w = Writer::new(vec![("endpoint".into(), "localhost:1".into())]);
+        w.init(
+            &report,
+            b"conn",
+            vec![FieldSpec::new("n", Kind::Count, Kind::Other, false)],
+            vec![],
+        );
+        assert!(!w.is_active());
+        assert!(matches!(report.take()[..], [(Level::Error, _)]));
+        let slots = [Slot::from_count(1)];
+        for _ in 0..2 {
+            // SAFETY: no string slots.
+            unsafe { w.write(&report, &slots) };
+        }
+        w.finish(&report);
+        assert_eq!(
+            report.take(),
+            [(
+                Level::Info,
+                "published 0 of 2 records, dropped 2 (the writer never started: see the error \
+                 at its start)"
+                    .to_string()
+            )]
+        );
+    }
 
     #[test]
     fn the_record_a_panic_interrupted_counts_as_dropped() {

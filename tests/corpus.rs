@@ -116,3 +116,43 @@ fn every_corpus_record_matches_zeek_in_every_mode() {
     assert!(checked > 50_000, "only {checked} encodings checked");
     eprintln!("{checked} record encodings identical to Zeek's");
 }
+
+/// The one-frame format (`JSON_WITH_PATH`): every corpus record, encoded
+/// with the path key, is Zeek's JSON line with `"_path":"<path>"` first.
+#[test]
+fn every_corpus_record_with_its_path_key_is_zeeks_line_with_path_first() {
+    let Some(dir) = zeek_zeromq_writer::dump::corpus_dir() else {
+        return;
+    };
+    let mut checked = 0usize;
+    let (mut out, mut want) = (Vec::new(), Vec::new());
+    for file in &dumps(&dir) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let mut lines = text.lines();
+        let (_, fields) = parse_schema(lines.next().unwrap()).unwrap();
+        let path = file.file_name().unwrap().to_string_lossy();
+        let path = path.split('.').next().unwrap().as_bytes();
+        let enc = Encoder::new(&fields, mode("epoch")).with_path_key(path);
+        for (n, line) in lines.enumerate() {
+            let rec =
+                parse_record(line).unwrap_or_else(|e| panic!("{}:{}: {e}", file.display(), n + 2));
+            let zeek = &rec.zeek.iter().find(|(k, _)| k == "epoch").unwrap().1;
+            want.clear();
+            zeek_zeromq_writer::encoder::push_json_with_path(&mut want, path, &latin1_bytes(zeek));
+            out.clear();
+            // SAFETY: an OwnedRecord's string slots point at its own bytes.
+            unsafe { enc.encode(&rec.record.slots, &mut out) }.unwrap();
+            assert!(
+                out == want,
+                "{}:{}\n  want: {}\n  ours: {}",
+                file.display(),
+                n + 2,
+                String::from_utf8_lossy(&want),
+                String::from_utf8_lossy(&out)
+            );
+            assert!(out.starts_with(&zeek_zeromq_writer::encoder::path_topic(path)));
+            checked += 1;
+        }
+    }
+    assert!(checked > 10_000, "only {checked} records checked");
+}

@@ -264,8 +264,90 @@ fn server_mode_authenticates_clients_by_key() {
     w.finish(&report);
 }
 
-/// Asserts that `opts` give exactly one error, an inactive writer, and no
-/// `secret` in any message.
+/// Heartbeats of `w` until one says a message containing `wanted`
+/// (10 s at most); the messages said.
+fn heartbeat_until(w: &mut Writer, report: &Collected, wanted: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut said = Vec::new();
+    loop {
+        w.heartbeat(report);
+        said.extend(report.take().into_iter().map(|(_, m)| m));
+        if said.iter().any(|m| m.contains(wanted)) {
+            return said;
+        }
+        assert!(Instant::now() < deadline, "never said {wanted:?}: {said:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_failed_handshake_is_said_in_both_modes() {
+    let (zeek, other, client) = (pair(), pair(), pair());
+    // Connect mode: the subscriber is a CURVE server with another key.
+    let sub = curve_server_sub("tcp://127.0.0.1:*", &other);
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        &[
+            ("endpoint", sub.endpoint.clone()),
+            ("zmq_linger", "0".into()),
+            ("wait_for_subscribers", "0".into()),
+            ("curve_server_public_key", to_z85(&zeek.public)),
+        ],
+    );
+    assert!(w.is_active(), "{:?}", report.take());
+    // Named as the operator would: IPv4, not IPv4-mapped IPv6.
+    let port = sub.endpoint.rsplit(':').next().unwrap();
+    let said = heartbeat_until(
+        &mut w,
+        &report,
+        &format!(
+            "CURVE handshake failed: cannot talk to the subscriber at tcp://127.0.0.1:{port}: it \
+             closed the connection during the handshake: it does not use CURVE, or the server \
+             key this end was given is not the subscriber's"
+        ),
+    );
+    assert_eq!(said.len(), 1, "said once: {said:?}");
+    // The record nobody received: the drop warning names the handshake.
+    write(&mut w, &report, 1);
+    let said = heartbeat_until(&mut w, &report, "dropped 1 record");
+    assert!(
+        said[0].contains("(a subscriber is there, but the handshake with it failed: cannot talk"),
+        "{said:?}"
+    );
+    w.finish(&report);
+
+    // Bind mode: Zeek is the CURVE server, the subscriber was given
+    // another server key.
+    let secret = secret_file("handshake-zeek.key", &zeek.secret, 0o600);
+    let endpoint = format!("tcp://127.0.0.1:{}", free_port());
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        &[
+            ("endpoint", endpoint.clone()),
+            ("bind", "T".into()),
+            ("zmq_linger", "0".into()),
+            ("wait_for_subscribers", "0".into()),
+            ("curve_secret_key_file", secret.display().to_string()),
+        ],
+    );
+    assert!(w.is_active(), "{:?}", report.take());
+    let _wrong = curve_client_sub(&endpoint, other.public, &client);
+    heartbeat_until(
+        &mut w,
+        &report,
+        &format!(
+            "CURVE handshake failed: cannot talk to a subscriber connecting to {endpoint}: the \
+             CURVE keys do not match: the subscriber was given another server key than this \
+             end's public key"
+        ),
+    );
+    w.finish(&report);
+}
+
+/// Asserts that `opts` give exactly one error, an inactive writer (whose
+/// totals at finish say it never started), and no `secret` in any message.
 fn fails_closed(opts: &[(&str, String)], why: &str, secret: &str) {
     let sub = Subscriber::bind("tcp://127.0.0.1:*");
     let report = Collected::default();
@@ -277,11 +359,21 @@ fn fails_closed(opts: &[(&str, String)], why: &str, secret: &str) {
     assert!(sub.nothing_more_within(200));
     w.finish(&report);
     let msgs = report.take();
-    assert_eq!(msgs.len(), 1, "{why}: {msgs:?}");
+    assert_eq!(msgs.len(), 2, "{why}: {msgs:?}");
     assert_eq!(msgs[0].0, Level::Error);
     assert!(msgs[0].1.contains(why), "{why}: {msgs:?}");
+    assert_eq!(
+        msgs[1],
+        (
+            Level::Info,
+            "published 0 of 1 record, dropped 1 (the writer never started: see the error at its \
+             start)"
+                .to_string()
+        ),
+        "{why}"
+    );
     assert!(
-        !secret.is_empty() && !msgs[0].1.contains(secret),
+        !secret.is_empty() && !msgs.iter().any(|(_, m)| m.contains(secret)),
         "secret shown: {msgs:?}"
     );
 }

@@ -115,6 +115,14 @@ fn drop_policy_counts_every_record_exactly() {
         s.dropped
     )));
     assert!(msgs[0].1.contains("LogZeroMQ::zmq_hwm = 10"));
+    // Behind, not absent: the advice is BLOCK's, and nothing about subscribers.
+    assert!(
+        msgs[0]
+            .1
+            .contains("LogZeroMQ::overflow_policy = LogZeroMQ::BLOCK makes Zeek wait for room"),
+        "{msgs:?}"
+    );
+    assert!(!msgs[0].1.contains("no subscriber"), "{msgs:?}");
     assert_eq!(msgs[1].0, Level::Info);
     assert!(
         msgs[1].1.contains(&format!(
@@ -501,7 +509,25 @@ fn no_subscriber_is_a_counted_drop() {
     w.heartbeat(&report);
     let msgs = report.take();
     assert_eq!(msgs.len(), 1, "{msgs:?}");
-    assert!(msgs[0].1.contains("5 with no subscriber"), "{msgs:?}");
+    assert!(
+        msgs[0].1.starts_with(&format!(
+            "dropped 5 records since the last report (5 of 5 records so far): 5 with no \
+             subscriber of this path at tcp://127.0.0.1:{port} (is a subscriber bound to it?"
+        )),
+        "{msgs:?}"
+    );
+    // Absent, not behind: the advice is about subscribers, and says that
+    // BLOCK does not help.
+    assert!(
+        msgs[0]
+            .1
+            .contains("LogZeroMQ::wait_for_subscribers, now 0.0 secs")
+            && msgs[0]
+                .1
+                .ends_with("LogZeroMQ::BLOCK does not wait for subscribers)"),
+        "{msgs:?}"
+    );
+    assert!(!msgs[0].1.contains("zmq_hwm"), "{msgs:?}");
     w.finish(&report);
 }
 
@@ -715,9 +741,10 @@ fn bind_mode_records_queued_by_a_finished_writer_arrive_intact() {
         },
     );
     let report = Collected::default();
-    // The kernel's send buffer as large as the OS makes it (sndbuf 0): the
-    // paused subscriber's kernel and ours take in what libzmq does not
-    // hold, and the finishing writer's wait ends.
+    // The kernel's own send buffer size (sndbuf 0), which holds all of
+    // goes's 330 KB: with linger -1 its finish waits until its frames are
+    // written out, and with the default 128 KiB the paused subscriber would
+    // hold that up until the heartbeat cut it.
     let opts = [
         ("endpoint", bind.as_str()),
         ("bind", "T"),
@@ -1045,4 +1072,225 @@ fn a_stopped_subscriber_is_disconnected_within_the_heartbeat_timeout() {
 #[test]
 fn a_stopped_subscriber_is_disconnected_without_pings_too() {
     stopped_subscriber_is_disconnected("0");
+}
+
+/// Writes 10 KB records in a thread of its own until `n` are written; the
+/// count so far is in the returned counter.
+fn write_in_thread(
+    mut w: Writer,
+    report: Arc<Collected>,
+    n: u64,
+) -> (Arc<AtomicU64>, std::thread::JoinHandle<Writer>) {
+    let progress = Arc::new(AtomicU64::new(0));
+    let p2 = progress.clone();
+    let writing = std::thread::spawn(move || {
+        let rec = record(1, 10_000);
+        for i in 0..n {
+            write(&mut w, &report, &rec);
+            p2.store(i + 1, Ordering::Release);
+        }
+        w
+    });
+    (progress, writing)
+}
+
+/// Waits until `progress` stood still for 300 ms (the writer is held
+/// back); fails after 20 s.
+fn wait_until_held(progress: &AtomicU64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = u64::MAX;
+    loop {
+        let now = progress.load(Ordering::Acquire);
+        if now == last {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "the writer was never held back");
+        last = now;
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Joins the writing thread, which must end within `within`.
+fn join_within(writing: std::thread::JoinHandle<Writer>, within: Duration) -> Writer {
+    let deadline = Instant::now() + within;
+    while !writing.is_finished() {
+        assert!(Instant::now() < deadline, "still writing after {within:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    writing.join().unwrap()
+}
+
+#[test]
+fn once_zeek_stops_a_blocked_writer_waits_no_longer_than_its_linger_time() {
+    let sub = paused_subscriber();
+    let report = Arc::new(Collected::default());
+    let w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "10"),
+            ("overflow_policy", "LogZeroMQ::BLOCK"),
+            // Without the stop, the writer would wait for ever.
+            ("block_timeout", "0"),
+            ("zmq_linger", "300"),
+        ],
+    );
+    let stop = w.stop_signal();
+    const N: u64 = 2000;
+    let (progress, writing) = write_in_thread(w, report.clone(), N);
+    let held_at = wait_until_held(&progress);
+    assert!(held_at < N, "the writer was never held back");
+    // Zeek's main thread stops the writer (OnSignalStop): the record
+    // waiting now, and the ones Zeek queued after it, are done within the
+    // linger time, the later ones without waiting.
+    let stopped = Instant::now();
+    stop.raise();
+    let mut w = join_within(writing, Duration::from_secs(3));
+    let took = stopped.elapsed();
+    assert!(took >= Duration::from_millis(290), "{took:?}");
+    let s = w.stats();
+    assert_eq!((s.written, s.sent + s.dropped), (N, N), "{s:?}");
+    assert!(s.dropped_shutdown >= N - held_at - 1, "{s:?}");
+    // DoFinish: the linger time since the stop has passed, no more waiting
+    // for what libzmq still holds.
+    let start = Instant::now();
+    w.finish(&*report);
+    assert!(
+        start.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        start.elapsed()
+    );
+    let s = w.stats();
+    assert_eq!(s.sent + s.dropped, N, "{s:?}");
+    let msgs = report.take();
+    assert!(
+        msgs.iter().any(|(l, m)| *l == Level::Info
+            && m.contains(&format!("published {} of {N} records", s.sent))
+            && m.contains(&format!("{} at shutdown", s.dropped_shutdown))),
+        "{msgs:?}"
+    );
+    let c = w.take_counts();
+    assert_eq!(c.sent + c.dropped, N, "{c:?}");
+}
+
+#[test]
+fn a_killed_writer_stops_waiting_at_once_even_with_linger_forever() {
+    let sub = paused_subscriber();
+    let report = Arc::new(Collected::default());
+    let w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "10"),
+            ("overflow_policy", "LogZeroMQ::BLOCK"),
+            ("block_timeout", "0"),
+            ("zmq_linger", "-1"),
+        ],
+    );
+    let stop = w.stop_signal();
+    let (progress, writing) = write_in_thread(w, report.clone(), 2000);
+    wait_until_held(&progress);
+    // With zmq_linger -1 a stop alone does not end the wait...
+    stop.raise();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !writing.is_finished(),
+        "the stop ended a wait of zmq_linger -1"
+    );
+    // ... a kill (Zeek's Kill, a second signal) does.
+    stop.kill();
+    let w = join_within(writing, Duration::from_secs(2));
+    let s = w.stats();
+    assert_eq!((s.written, s.sent + s.dropped), (2000, 2000), "{s:?}");
+}
+
+#[test]
+fn a_stop_ends_the_wait_for_a_first_subscriber() {
+    let port = free_port();
+    let report = Arc::new(Collected::default());
+    let mut w = Writer::new(vec![
+        ("endpoint".to_string(), format!("tcp://127.0.0.1:{port}")),
+        ("wait_for_subscribers".to_string(), "60".to_string()),
+        ("zmq_linger".to_string(), "100".to_string()),
+    ]);
+    let stop = w.stop_signal();
+    let r2 = report.clone();
+    let start = Instant::now();
+    let init = std::thread::spawn(move || {
+        w.init(&*r2, b"conn", schema(), vec![]);
+        w
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    stop.raise();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !init.is_finished() {
+        assert!(Instant::now() < deadline, "still waiting for a subscriber");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut w = init.join().unwrap();
+    assert!(w.is_active());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    write(&mut w, &report, &record(1, 1));
+    assert_eq!(w.stats().dropped_no_subscriber, 1);
+    w.finish(&*report);
+}
+
+/// A connected BLOCK writer whose subscriber hangs (its process reads
+/// nothing; its ZeroMQ I/O thread runs): the heartbeat disconnects it every
+/// `heartbeat_timeout`, the writer reconnects to it, the new connection
+/// takes what fits in its buffers, and hangs again. The writer waits
+/// `block_timeout` for it once, not once per reconnect.
+#[test]
+fn a_hung_subscriber_costs_one_block_timeout_across_reconnects() {
+    let sub = paused_subscriber();
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &[
+            ("endpoint", &sub.endpoint),
+            ("zmq_hwm", "10"),
+            ("zmq_linger", "0"),
+            ("overflow_policy", "LogZeroMQ::BLOCK"),
+            ("block_timeout", "1"),
+            ("heartbeat_interval", "0.1"),
+            ("heartbeat_timeout", "0.3"),
+        ],
+    );
+    let rec = record(1, 10_000);
+    // Fill the subscriber's buffers: the stall begins.
+    let start = Instant::now();
+    while w.stats().dropped == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nothing dropped in 10 s: the writer waits across reconnects"
+        );
+        write(&mut w, &report, &rec);
+    }
+    let sent_at_first_stall = w.stats().sent;
+    // Keep writing for 4 s: about ten reconnects. (A write that waited
+    // took a good part of block_timeout; under load, one that did not may
+    // take some milliseconds.)
+    let mut waits = Vec::new();
+    let writing = Instant::now();
+    while writing.elapsed() < Duration::from_secs(4) {
+        let t = Instant::now();
+        write(&mut w, &report, &rec);
+        let took = t.elapsed();
+        if took > Duration::from_millis(100) {
+            waits.push(took);
+        }
+    }
+    let s = w.stats();
+    // The reconnects took records (only a new connection has room).
+    assert!(s.sent > sent_at_first_stall, "no reconnect: {s:?}");
+    // The first stall's wait had spent the budget already.
+    assert!(waits.is_empty(), "waited again: {waits:?}, {s:?}");
+    w.finish(&report);
 }

@@ -244,7 +244,7 @@ fn finish_is_immediate_when_everything_was_delivered() {
 }
 
 #[test]
-fn bad_endpoints_give_one_error_and_an_inactive_writer() {
+fn bad_endpoints_give_one_error_an_inactive_writer_and_its_totals() {
     for endpoint in [
         "localhost:12345",
         "tcp://",
@@ -260,10 +260,18 @@ fn bad_endpoints_give_one_error_and_an_inactive_writer() {
         w.finish(&report);
         assert!(start.elapsed() < Duration::from_millis(100));
         let msgs = report.take();
-        assert_eq!(msgs.len(), 1, "{endpoint}: {msgs:?}");
+        assert_eq!(msgs.len(), 2, "{endpoint}: {msgs:?}");
         assert_eq!(msgs[0].0, Level::Error);
         assert!(
             msgs[0].1.contains(&format!("bad endpoint \"{endpoint}\"")),
+            "{msgs:?}"
+        );
+        // The totals: it never started.
+        assert_eq!(msgs[1].0, Level::Info);
+        assert!(
+            msgs[1]
+                .1
+                .starts_with("published 0 of 1 record, dropped 1 (the writer never started"),
             "{msgs:?}"
         );
         assert_eq!(w.stats().dropped, 1);
@@ -278,19 +286,52 @@ fn bad_options_warn_and_fall_back() {
         &report,
         "conn",
         &sub.endpoint,
-        &[("json_timestamps", "JSON::TS_WHATEVER"), ("colour", "red")],
+        &[("json_timestamps", "JSON::TS_WHATEVER")],
     );
     assert!(w.is_active());
     let msgs = report.take();
-    assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(msgs.iter().all(|(l, _)| *l == Level::Warning));
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(msgs[0].0, Level::Warning);
     assert!(msgs[0].1.contains("JSON::TS_WHATEVER"));
-    assert!(msgs[1].1.contains("colour"));
     write(&mut w, &report, &record(7, b"x"));
     // Fell back to the default: epoch timestamps.
     assert_eq!(
         String::from_utf8_lossy(&sub.recv()[1]),
         expected_json(7, "x")
+    );
+    w.finish(&report);
+}
+
+#[test]
+fn an_unknown_config_key_stops_the_writer() {
+    // The script-level endpoint has a subscriber; the filter's misspelt
+    // "endpoint" would have sent its records there.
+    let sub = Subscriber::bind("tcp://127.0.0.1:*");
+    let report = Collected::default();
+    let mut w = writer(
+        &report,
+        "conn",
+        &sub.endpoint,
+        &[("endpont", "tcp://127.0.0.1:1")],
+    );
+    assert!(!w.is_active());
+    let msgs = report.take();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(msgs[0].0, Level::Error);
+    assert_eq!(
+        msgs[0].1,
+        format!(
+            "unknown $config key \"endpont\" (did you mean \"endpoint\"?): not publishing \
+             this log; without the key it would go to {} (LogZeroMQ::endpoint)",
+            sub.endpoint
+        )
+    );
+    write(&mut w, &report, &record(7, b"x"));
+    let s = w.stats();
+    assert_eq!((s.written, s.sent, s.dropped), (1, 0, 1), "{s:?}");
+    assert!(
+        sub.nothing_more_within(300),
+        "a record reached the subscriber"
     );
     w.finish(&report);
 }

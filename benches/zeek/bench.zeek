@@ -8,11 +8,14 @@
 ##!     zeek -b NCSA::ZeroMQWriter benches/zeek/bench.zeek \
 ##!         -e 'redef Bench::writer = "zeromq"; redef Bench::n = 500000;'
 ##!
-##! with a subscriber bound to Bench::endpoint for ``zeromq``. Writers:
+##! with a subscriber bound to Bench::endpoint for ``zeromq`` and
+##! ``zeromq-1f``. Writers:
 ##! ``none`` (Log::WRITER_NONE: the logging framework without a writer),
 ##! ``ascii`` (TSV), ``json`` (the ASCII writer with use_json), ``zeromq``
 ##! (this plugin, which needs the plugin activated: name it on the command
-##! line as above, or leave out -b). Bench::pad adds a string field of that
+##! line as above, or leave out -b), ``zeromq-1f`` (this plugin with
+##! ``message_format`` ``JSON_WITH_PATH``: one frame per record, not two).
+##! Bench::pad adds a string field of that
 ##! many characters to every record (the conn-like record alone is about
 ##! 400 bytes of JSON).
 
@@ -39,7 +42,7 @@ export {
 	## Characters of padding per record (the ``pad`` field; 0: none).
 	const pad = 0 &redef;
 
-	## ``none``, ``ascii``, ``json`` or ``zeromq``.
+	## ``none``, ``ascii``, ``json``, ``zeromq`` or ``zeromq-1f``.
 	const writer = "none" &redef;
 
 	## Where the ZeroMQ writer connects; a subscriber binds it.
@@ -83,7 +86,7 @@ export {
 }
 
 @ifdef ( Log::WRITER_ZEROMQ )
-function zeromq_filter(f: Log::Filter): Log::Filter
+function zeromq_filter(f: Log::Filter, format: string): Log::Filter
 	{
 	f$writer = Log::WRITER_ZEROMQ;
 	# Unbounded queue and linger: every record reaches the subscriber.
@@ -92,11 +95,12 @@ function zeromq_filter(f: Log::Filter): Log::Filter
 	c["hwm"] = "0";
 	c["linger"] = "-1";
 	c["wait_for_subscribers"] = wait_for_subscribers;
+	c["message_format"] = format;
 	f$config = c;
 	return f;
 	}
 @else
-function zeromq_filter(f: Log::Filter): Log::Filter
+function zeromq_filter(f: Log::Filter, format: string): Log::Filter
 	{
 	Reporter::fatal("Bench::writer = zeromq needs the plugin: zeek -b NCSA::ZeroMQWriter ...");
 	return f;
@@ -177,7 +181,10 @@ event zeek_init() &priority=10
 			f$config = table(["use_json"] = "T");
 			break;
 		case "zeromq":
-			f = zeromq_filter(f);
+			f = zeromq_filter(f, "LogZeroMQ::PATH_AND_JSON");
+			break;
+		case "zeromq-1f":
+			f = zeromq_filter(f, "LogZeroMQ::JSON_WITH_PATH");
 			break;
 		default:
 			Reporter::fatal(fmt("unknown Bench::writer \"%s\"", writer));

@@ -1,5 +1,6 @@
 //! The in-Zeek benchmark's subscriber (`cargo run --release --example
-//! zmq-count`): binds a SUB socket, receives `[path, json]` messages and
+//! zmq-count`): binds a SUB socket, receives `[path, json]` messages (or,
+//! with `--frames 1`, one-frame `{"_path":"<path>",...}` messages) and
 //! counts them, per path, as fast as libzmq delivers them, so that it takes
 //! as little CPU as possible from the process being measured.
 //!
@@ -11,7 +12,9 @@
 //! {"messages":500000,"bad":0,"bytes":200538852,"paths":{"bench":500000}}
 //! ```
 //!
-//! `bad` counts messages that did not have exactly two frames. The exit
+//! `bad` counts messages that did not have exactly `--frames` frames (or,
+//! in one frame, did not start with `{"_path":"`); `bytes` counts the JSON
+//! frames (in one frame, the whole frame). The exit
 //! status is 0 only if `messages == expect` and `bad == 0`. With
 //! `--capture FILE` the first `--capture-max` messages are written to FILE
 //! as they arrived, each frame as a little-endian u32 length and its bytes
@@ -35,6 +38,9 @@ struct Args {
     /// Give up after this long without a message.
     #[arg(long, default_value_t = 120)]
     timeout_s: u64,
+    /// Frames per message: 2 (`[path, json]`) or 1 (`{"_path":...}`).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    frames: u8,
     /// Write the first messages to this file.
     #[arg(long)]
     capture: Option<String>,
@@ -74,6 +80,14 @@ impl Counts {
     }
 }
 
+/// The path a one-frame message names first: `{"_path":"<path>",...}`
+/// (the benchmark's paths need no JSON escaping).
+fn one_frame_path(frame: &[u8]) -> Option<&[u8]> {
+    let rest = frame.strip_prefix(b"{\"_path\":\"")?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    Some(&rest[..end])
+}
+
 fn main() {
     let args = Args::parse();
     let ctx = zmq::Context::new();
@@ -94,14 +108,14 @@ fn main() {
         bytes: 0,
         paths: Vec::new(),
     };
-    let mut path = zmq::Message::new();
+    let mut first = zmq::Message::new();
     let mut frame = zmq::Message::new();
     let mut idle_ms = 0;
     loop {
         // Receive without blocking; only when nothing is queued, wait in
         // poll: 100 ms at a time while messages are due (up to
         // --timeout-s in all), then --idle-ms for one too many.
-        match sock.recv(&mut path, zmq::DONTWAIT) {
+        match sock.recv(&mut first, zmq::DONTWAIT) {
             Ok(()) => idle_ms = 0,
             Err(zmq::Error::EAGAIN) => {
                 let done = c.messages >= args.expect;
@@ -117,22 +131,29 @@ fn main() {
             Err(e) => panic!("recv: {e}"),
         }
         let mut frames = 1;
-        let mut json_len = 0;
         while sock.get_rcvmore().expect("rcvmore") {
             sock.recv(&mut frame, 0).expect("recv");
             frames += 1;
-            json_len = frame.len();
         }
         c.messages += 1;
-        if frames != 2 {
+        // The frames this message holds, and its path.
+        let parts: &[&[u8]] = match frames {
+            1 => &[&first[..]],
+            _ => &[&first[..], &frame[..]],
+        };
+        let path = match frames {
+            1 => one_frame_path(&first),
+            _ => Some(&first[..]),
+        };
+        let Some(path) = path.filter(|_| frames == usize::from(args.frames)) else {
             c.bad += 1;
             continue;
-        }
-        c.bytes += json_len as u64;
-        c.path(&path);
+        };
+        c.bytes += parts[parts.len() - 1].len() as u64;
+        c.path(path);
         if let Some(w) = capture.as_mut() {
             if c.messages as usize <= args.capture_max {
-                for f in [&path[..], &frame[..]] {
+                for f in parts {
                     w.write_all(&(f.len() as u32).to_le_bytes())
                         .expect("capture");
                     w.write_all(f).expect("capture");

@@ -13,16 +13,20 @@ build/), and builds the two Rust programs it uses (`cargo build --release
 
 For every configuration (record size x number of streams):
 
-1. Capture: a zeromq run whose subscriber saves the first messages, and a
-   json run; the captured JSON frames must equal the first lines of the
-   log files byte for byte (the floor then sends exactly what the writer
-   sends). These two runs also warm up the caches; they are not measured.
+1. Capture: a zeromq run and a zeromq-1f run whose subscribers save the
+   first messages, and a json run; the captured JSON frames must equal the
+   first lines of the log files byte for byte (the floor then sends exactly
+   what the writer sends), and the one-frame messages those lines with
+   `"_path":"<path>",` inserted after the `{`. These runs also warm up the
+   caches; they are not measured.
 2. --reps repetitions, each running every variant once, in an order that
    rotates by one each repetition:
    - none: bench.zeek with Log::WRITER_NONE (Zeek's logging framework and
      writer threads, with a writer that does nothing);
    - json: Zeek's ASCII writer with use_json (a file in a scratch dir);
    - zeromq: this writer, hwm 0, linger -1, to a subscriber;
+   - zeromq-1f: the same with message_format JSON_WITH_PATH (one frame
+     per record, `{"_path":"<path>",...}`, instead of `[path, json]`);
    - floor, floor-zc, floor-const: zmq-floor sending the captured messages
      (cycled to the same count) with zmq_send, with the JSON frame zero-copy
      as the writer sends it, and with zmq_send_const (see floor.rs), from as
@@ -31,7 +35,8 @@ For every configuration (record size x number of streams):
    - floor0: zmq-floor sending nothing (its start-up, subtracted).
    A subscriber (zmq-count, a Rust SUB socket counting messages) is bound
    before each zeromq and floor run starts, and the run fails unless it
-   received exactly n two-frame messages, n / streams per path.
+   received exactly n messages of two frames (one for zeromq-1f), n /
+   streams per path.
 
 Each run's CPU is the user + system time of the measured process and all its
 threads (libzmq's I/O threads included) from wait4(); wall time is from
@@ -42,6 +47,7 @@ terminated (the same). Per repetition:
     writer CPU/record = (writer CPU - none CPU) / n
     floor CPU/record  = (floor CPU - floor0 CPU) / n
     ratio             = zeromq CPU/record / floor CPU/record
+    1f / 2f           = zeromq-1f CPU/record / zeromq CPU/record
 
 and the tables give the median over repetitions and [min-max]. The load
 of the rest of the machine during each repetition (busy CPU from /proc/stat
@@ -92,13 +98,15 @@ def taskset(cpus):
 class Subscriber:
     """zmq-count bound to the endpoint, ready when the constructor returns."""
 
-    def __init__(self, args, expect, capture=None, capture_max=0, idle_ms=300):
+    def __init__(self, args, expect, frames=2, capture=None, capture_max=0, idle_ms=300):
         cmd = taskset(args.pin_sub) + [
             COUNT,
             "--endpoint",
             args.endpoint,
             "--expect",
             str(expect),
+            "--frames",
+            str(frames),
             "--idle-ms",
             str(idle_ms),
         ]
@@ -186,8 +194,8 @@ def check_counts(name, counts, cfg):
         sys.exit(f"{name}: the subscriber received {counts}, expected {want}")
 
 
-def read_capture(path):
-    """The (path, json) messages of a zmq-count capture file."""
+def read_frames(path):
+    """The frames of a zmq-count capture file, in order."""
     with open(path, "rb") as f:
         data = f.read()
     frames, at = [], 0
@@ -195,28 +203,48 @@ def read_capture(path):
         size = int.from_bytes(data[at : at + 4], "little")
         frames.append(data[at + 4 : at + 4 + size])
         at += 4 + size
+    return frames
+
+
+def read_capture(path):
+    """The (path, json) messages of a two-frame capture file."""
+    frames = read_frames(path)
     return list(zip(frames[0::2], frames[1::2]))
 
 
+# The writers captured, with the frames per message of each.
+FORMATS = {"zeromq": 2, "zeromq-1f": 1}
+
+
 def capture(cfg, args, workdir):
-    """Captures the writer's messages (and checks them against the ASCII
-    writer's JSON); returns the capture file and the mean JSON size."""
-    cap = os.path.join(workdir, f'capture-{cfg["label"]}.bin')
-    sub = Subscriber(args, cfg["n"], capture=cap, capture_max=cfg["capture"])
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        measure(zeek_cmd("zeromq", cfg, args), tmp, args.pin_measured)
-    counts, _ = sub.result()
-    check_counts("capture", counts, cfg)
-    msgs = read_capture(cap)
+    """Captures the writer's messages in both formats and checks them
+    against the ASCII writer's JSON; returns the two-frame capture file (what
+    the floor sends) and the mean size of the JSON frame per writer."""
+    caps, sizes = {}, {}
+    for writer, frames in FORMATS.items():
+        caps[writer] = os.path.join(workdir, f'capture-{cfg["label"]}-{writer}.bin')
+        sub = Subscriber(args, cfg["n"], frames, caps[writer], cfg["capture"])
+        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+            measure(zeek_cmd(writer, cfg, args), tmp, args.pin_measured)
+        counts, _ = sub.result()
+        check_counts(f"capture {writer}", counts, cfg)
+        sizes[writer] = counts["bytes"] / counts["messages"]
+    two = read_capture(caps["zeromq"])
+    one = read_frames(caps["zeromq-1f"])
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         measure(zeek_cmd("json", cfg, args), tmp, args.pin_measured)
         for p in paths(cfg["streams"]):
-            mine = [j for q, j in msgs if q.decode() == p]
+            prefix = b'{"_path":"%s",' % p.encode()
+            mine = [j for q, j in two if q.decode() == p]
+            mine_1f = [m for m in one if m.startswith(prefix)]
             with open(os.path.join(tmp, f"{p}.log"), "rb") as f:
-                lines = [f.readline().rstrip(b"\n") for _ in mine]
-            if lines != mine:
+                lines = [f.readline().rstrip(b"\n") for _ in range(cfg["capture"])]
+            if not mine or lines[: len(mine)] != mine:
                 sys.exit(f"{p}: the writer's JSON differs from the ASCII writer's")
-    return cap, counts["bytes"] / counts["messages"]
+            with_path = [prefix + line[1:] for line in lines[: len(mine_1f)]]
+            if not mine_1f or with_path != mine_1f:
+                sys.exit(f"{p}: the one-frame JSON differs from the ASCII writer's with _path")
+    return caps["zeromq"], sizes
 
 
 def variants(cfg):
@@ -226,6 +254,7 @@ def variants(cfg):
         ("none", "zeek", "none", 0),
         ("json", "zeek", "json", 0),
         ("zeromq", "zeek", "zeromq", 0),
+        ("zeromq-1f", "zeek", "zeromq-1f", 0),
         ("floor", "floor", "copy", s),
         ("floor-zc", "floor", "zc", s),
         ("floor-const", "floor", "const", s),
@@ -240,9 +269,10 @@ def run_variant(var, cfg, cap, args, workdir):
     name, kind, mode, sockets = var
     n = 0 if name == "floor0" else cfg["n"]
     sub = None
-    if kind == "floor" or mode == "zeromq":
+    if kind == "floor" or mode in FORMATS:
         # floor0 sends nothing: the subscriber waits a second for nothing.
-        sub = Subscriber(args, n, idle_ms=1000 if n == 0 else 300)
+        frames = FORMATS.get(mode, 2)
+        sub = Subscriber(args, n, frames, idle_ms=1000 if n == 0 else 300)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         if kind == "zeek":
             cmd = zeek_cmd(mode, cfg, args)
@@ -276,7 +306,7 @@ def summarize(cfg, runs):
     us = 1e6 / n
     reps = range(len(runs["none"]))
     s = {}
-    for w in ("json", "zeromq"):
+    for w in ("json", "zeromq", "zeromq-1f"):
         s[w] = [(runs[w][r]["cpu"] - runs["none"][r]["cpu"]) * us for r in reps]
         s[w + "_wall"] = [runs[w][r]["wall"] / runs["none"][r]["wall"] for r in reps]
     for f in [v[0] for v in variants(cfg) if v[1] == "floor" and v[0] != "floor0"]:
@@ -284,6 +314,7 @@ def summarize(cfg, runs):
     s["none"] = [runs["none"][r]["cpu"] * us for r in reps]
     s["ratio"] = [s["zeromq"][r] / s["floor"][r] for r in reps]
     s["ratio_zc"] = [s["zeromq"][r] / s["floor-zc"][r] for r in reps]
+    s["ratio_1f"] = [s["zeromq-1f"][r] / s["zeromq"][r] for r in reps]
     s["sub"] = [runs["zeromq"][r]["sub_cpu"] * us for r in reps]
     s["floor0_ms"] = [runs["floor0"][r]["cpu"] * 1e3 for r in reps]
     # The rest of the machine per repetition (all its runs together: /proc/stat
@@ -342,6 +373,27 @@ def print_tables(results):
             f'| {spread(s["floor0_ms"], "{:.0f}")} | {spread(s["other"])} '
             f'| {spread(s["steal"], "{:.3f}")} |'
         )
+    one_frame = [r for r in results if "ratio_1f" in r["summary"]]
+    if one_frame:
+        print("\nOne frame (zeromq-1f, JSON_WITH_PATH) vs two frames (zeromq), same runs")
+        print(
+            "| records | streams | JSON B 2f / 1f | zeromq over None | "
+            "zeromq-1f over None | **1f / 2f** | wall / None 2f | wall / None 1f | "
+            "received 1f |"
+        )
+        print("|---" * 9 + "|")
+        for res in one_frame:
+            cfg, s, runs = res["cfg"], res["summary"], res["runs"]
+            received = min(r["received"] for r in runs["zeromq-1f"])
+            print(
+                f'| {cfg["label"]} | {cfg["streams"]} '
+                f'| {res["bytes"]:.0f} / {res["bytes_1f"]:.0f} '
+                f'| {spread(s["zeromq"])} | {spread(s["zeromq-1f"])} '
+                f'| **{spread(s["ratio_1f"])}x** '
+                f'| {spread(s["zeromq_wall"], "{:.3f}")} '
+                f'| {spread(s["zeromq-1f_wall"], "{:.3f}")} '
+                f'| {received:,}/{cfg["n"]:,} x {len(runs["zeromq-1f"])} |'
+            )
 
 
 def main():
@@ -393,9 +445,10 @@ def main():
     results = []
     with tempfile.TemporaryDirectory(prefix="zeek-bench-") as workdir:
         for cfg in configs:
-            cap, size = capture(cfg, args, workdir)
+            cap, sizes = capture(cfg, args, workdir)
             print(
-                f'\n== {cfg["label"]} records ({size:.0f} B of JSON), '
+                f'\n== {cfg["label"]} records ({sizes["zeromq"]:.0f} B of JSON, '
+                f'{sizes["zeromq-1f"]:.0f} B in one frame), '
                 f'{cfg["streams"]} stream(s), n = {cfg["n"]:,}',
                 flush=True,
             )
@@ -414,7 +467,13 @@ def main():
                         flush=True,
                     )
             results.append(
-                {"cfg": cfg, "bytes": size, "runs": runs, "summary": summarize(cfg, runs)}
+                {
+                    "cfg": cfg,
+                    "bytes": sizes["zeromq"],
+                    "bytes_1f": sizes["zeromq-1f"],
+                    "runs": runs,
+                    "summary": summarize(cfg, runs),
+                }
             )
 
     with open("/proc/loadavg") as f:

@@ -83,7 +83,7 @@ impl AllowList {
     /// Whether `key` is allowed, the file read again first if it changed.
     pub(super) fn allows(&mut self, key: &Key) -> bool {
         if let Some(f) = &mut self.file {
-            f.refresh_with(|p| fs::read_to_string(p));
+            f.refresh_with(keys::read_public_keys_text);
         }
         self.fixed.contains(key) || self.file.as_ref().is_some_and(|f| f.keys.contains(key))
     }
@@ -95,8 +95,9 @@ impl AllowList {
 }
 
 impl KeyFile {
-    /// Reads the file with `read` unless it is the one last read whole.
-    fn refresh_with(&mut self, read: impl FnOnce(&Path) -> io::Result<String>) {
+    /// Reads the file with `read` (which says why it cannot) unless it is
+    /// the one last read whole.
+    fn refresh_with(&mut self, read: impl FnOnce(&Path) -> Result<String, String>) {
         let before = match Stamp::of(&self.path) {
             Ok(s) if Some(s) == self.read => return,
             Ok(s) => s,
@@ -104,7 +105,7 @@ impl KeyFile {
         };
         let text = match read(&self.path) {
             Ok(t) => t,
-            Err(e) => return self.fail(keys::cannot_read_key_file(&self.path, &e)),
+            Err(why) => return self.fail(why),
         };
         match keys::public_keys_in(&text, &self.path) {
             Ok(k) => {
@@ -242,7 +243,7 @@ mod tests {
         // The writer finishes just after the read: what was read is used,
         // but not recorded as the file's content.
         file.refresh_with(|p| {
-            let text = fs::read_to_string(p);
+            let text = keys::read_public_keys_text(p);
             let mut out = File::options().append(true).open(p).unwrap();
             out.write_all(line(2).as_bytes()).unwrap();
             text

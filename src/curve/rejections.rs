@@ -3,7 +3,7 @@
 //! interval. Its memory is bounded whatever keys clients try.
 
 use crate::keys::{self, Key};
-use crate::report::Level;
+use crate::report::{count, Level};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -119,14 +119,14 @@ impl Rejections {
     }
 
     fn take_key_messages(&mut self, peer: &str, now: Instant) -> Vec<String> {
-        let count = self.count;
+        let so_far = count(self.count, "rejected connection attempt");
         let mut out: Vec<String> = self
             .pending
             .drain(..)
             .map(|(key, addr)| {
                 format!(
                     "rejected a {peer} with CURVE public key {} from {addr}: not an allowed \
-                     client ({count} rejected connection attempts so far)",
+                     client ({so_far} so far)",
                     keys::to_z85(&key)
                 )
             })
@@ -135,17 +135,15 @@ impl Rejections {
             Some(None) => {
                 out.push(format!(
                     "rejected {peer}s with {MAX_REPORTED_KEYS} different CURVE public keys; \
-                     further keys are counted, not reported one by one ({count} rejected \
-                     connection attempts so far)"
+                     further keys are counted, not reported one by one ({so_far} so far)"
                 ));
                 self.unreported = 0;
                 self.full_since = Some(Some(now));
             }
             Some(Some(last)) if self.unreported > 0 && self.due(last, now) => {
                 out.push(format!(
-                    "rejected {} more connection attempts by {peer}s with keys not reported \
-                     one by one ({count} rejected connection attempts so far)",
-                    self.unreported
+                    "rejected {} by {peer}s with keys not reported one by one ({so_far} so far)",
+                    count(self.unreported, "more connection attempt")
                 ));
                 self.unreported = 0;
                 self.full_since = Some(Some(now));

@@ -47,6 +47,38 @@ impl fmt::Display for EncodeError {
     }
 }
 
+/// `{"_path":"<path>"`: what a one-frame message (`JSON_WITH_PATH`) starts
+/// with, before the record's first field (the path JSON-escaped as keys
+/// are).
+pub fn path_key(path: &[u8]) -> Vec<u8> {
+    let mut key = b"{\"_path\":\"".to_vec();
+    push_json_escaped(&mut key, path);
+    key.push(b'"');
+    key
+}
+
+/// `{"_path":"<path>",`: the first bytes of every one-frame message of a
+/// record with fields, which a subscriber of that path subscribes to.
+pub fn path_topic(path: &[u8]) -> Vec<u8> {
+    let mut topic = path_key(path);
+    topic.push(b',');
+    topic
+}
+
+/// Appends Zeek's JSON line `json` (an object) with `"_path":"<path>"`
+/// as its first key: `{"_path":"conn","ts":...}`, or `{"_path":"x"}` for
+/// `{}`.
+pub fn push_json_with_path(out: &mut Vec<u8>, path: &[u8], json: &[u8]) {
+    out.extend_from_slice(b"{\"_path\":\"");
+    push_json_escaped(out, path);
+    out.push(b'"');
+    let fields = json.strip_prefix(b"{").unwrap_or(json);
+    if !fields.starts_with(b"}") {
+        out.push(b',');
+    }
+    out.extend_from_slice(fields);
+}
+
 /// Encodes records of one schema.
 pub struct Encoder {
     /// `,"name":` for every field (escaped once, here), back to back, then
@@ -55,6 +87,9 @@ pub struct Encoder {
     /// Each field's key in `keys`: offset and length, the comma included.
     spans: Vec<(u32, u32)>,
     opts: JsonOptions,
+    /// Written before the first field instead of `{` ([`path_key`], for
+    /// one-frame messages); empty: none.
+    path_key: Vec<u8>,
 }
 
 impl Encoder {
@@ -69,7 +104,19 @@ impl Encoder {
             spans.push((start as u32, (keys.len() - start) as u32));
         }
         keys.resize(keys.len() + 16, 0);
-        Encoder { keys, spans, opts }
+        Encoder {
+            keys,
+            spans,
+            opts,
+            path_key: Vec::new(),
+        }
+    }
+
+    /// Makes every record start with `"_path":"<path>"` as its first key
+    /// (`{"_path":"conn","ts":...}`): the one-frame message format.
+    pub fn with_path_key(mut self, path: &[u8]) -> Encoder {
+        self.path_key = path_key(path);
+        self
     }
 
     pub fn num_fields(&self) -> usize {
@@ -82,9 +129,11 @@ impl Encoder {
     /// Every string slot's `data`/`len` must point at `len` readable bytes
     /// for the duration of the call (the shim passes Zeek's own buffers).
     pub unsafe fn encode(&self, slots: &[Slot], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        // With a path key, the fields follow it, each with its comma.
+        out.extend_from_slice(&self.path_key);
         let mut c = Cursor::new(out);
-        // Every field is written with a leading comma; the first one's
-        // becomes the `{`.
+        // Every field is written with a leading comma; without a path key
+        // the first one's becomes the `{`.
         let mark = c.len();
         let mut pos = 0;
         for &(off, len) in &self.spans {
@@ -126,10 +175,12 @@ impl Encoder {
         c.reserve(2);
         // SAFETY: reserved just above, for at most two bytes.
         unsafe {
-            if c.len() == mark {
-                c.put_byte(b'{');
-            } else {
-                c.set(mark, b'{');
+            if self.path_key.is_empty() {
+                if c.len() == mark {
+                    c.put_byte(b'{');
+                } else {
+                    c.set(mark, b'{');
+                }
             }
             c.put_byte(b'}');
         }
@@ -257,3 +308,42 @@ impl Encoder {
 /// `null`, `[` or `"` (strings, doubles, times, addresses and containers
 /// reserve for the rest themselves).
 const FIXED_VALUE_ROOM: usize = 24;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(enc: &Encoder, slots: &[Slot]) -> String {
+        let mut out = Vec::new();
+        // SAFETY: no string slots.
+        unsafe { enc.encode(slots, &mut out) }.unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_path_key_comes_first_and_the_fields_follow_it() {
+        let fields = [
+            FieldSpec::new("a", Kind::Count, Kind::Other, false),
+            FieldSpec::new("b", Kind::Count, Kind::Other, true),
+        ];
+        let enc = Encoder::new(&fields, JsonOptions::default()).with_path_key(b"conn");
+        let a = Slot::from_count(1);
+        let b = Slot::from_count(2);
+        assert_eq!(encode(&enc, &[a, b]), r#"{"_path":"conn","a":1,"b":2}"#);
+        let unset = Slot::unset(Kind::Count);
+        assert_eq!(encode(&enc, &[unset, unset]), r#"{"_path":"conn"}"#);
+        let plain = Encoder::new(&fields, JsonOptions::default());
+        assert_eq!(encode(&plain, &[unset, unset]), "{}");
+        assert_eq!(encode(&plain, &[a, unset]), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn the_path_is_escaped_and_its_topic_is_the_prefix() {
+        assert_eq!(path_key(b"we\"ird\n"), br#"{"_path":"we\"ird\n""#.to_vec());
+        assert_eq!(path_topic(b"dns"), br#"{"_path":"dns","#.to_vec());
+        let mut out = Vec::new();
+        push_json_with_path(&mut out, b"x", b"{}");
+        push_json_with_path(&mut out, b"y", br#"{"a":1}"#);
+        assert_eq!(out, br#"{"_path":"x"}{"_path":"y","a":1}"#.to_vec());
+    }
+}

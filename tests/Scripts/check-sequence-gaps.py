@@ -35,7 +35,7 @@ def main():
     totals = re.search(
         r"zmq_seq/Log::WRITER_ZEROMQ: published (\d+) of (\d+) records, dropped (\d+) "
         r"\(0 with no subscriber, (\d+) with a slow subscriber, 0 unsent when the linger "
-        r"time ran out, 0 lost with the connection, 0 unencodable, 0 on socket errors\); sequence numbers 1 to (\d+) "
+        r"time ran out, 0 at shutdown, 0 lost with the connection, 0 unencodable, 0 on socket errors\); sequence numbers 1 to (\d+) "
         r"of writer ([0-9a-f]{16})$", err, re.M)
     if not totals:
         return fail(f"no totals line with sequence numbers in Zeek's stderr:\n{err}")

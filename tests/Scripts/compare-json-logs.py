@@ -7,6 +7,13 @@ received for it must equal, byte for byte and in order, the lines of
 <logdir>/<path>.log (a log written with LogAscii::use_json=T): nothing
 missing, nothing extra, nothing changed.
 
+With --json-with-path (LogZeroMQ::JSON_WITH_PATH), every message must have
+exactly one frame, {"_path":"<path>",...}: its path is read from there, and
+it must equal the log's line with "_path":"<path>" inserted after the "{".
+RECEIVED may then also be a directory of files a log shipper wrote, one
+frame per line, in <path>.log (e.g. rsyslog, Scripts/check-trace-rsyslog):
+each line must be in the file of its path.
+
 Which paths are compared:
   default          every path received and every JSON *.log file in logdir:
                    a log file nobody published, or a published path without
@@ -26,6 +33,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import sys
 from collections import OrderedDict
 
@@ -45,18 +53,58 @@ def show(b, at=0):
             f" ({len(b)} bytes, shown from byte {start})")
 
 
-def read_received(fname):
+PATH_KEY = re.compile(rb'^\{"_path":("(?:[^"\\]|\\.)*")[,}]')
+
+
+def with_path(path, line):
+    """Zeek's JSON log line with "_path":"<path>" as its first key."""
+    key = b'{"_path":' + json.dumps(path).encode()
+    return key + (b"}" if line == b"{}" else b"," + line[1:])
+
+
+def read_shipped(dirname):
+    """The frames in DIR/<path>.log, one per line: as read_received."""
+    messages, errors = [], []
+    for fname in sorted(glob.glob(os.path.join(dirname, "*"))):
+        with open(fname, "rb") as f:
+            data = f.read()
+        if data and not data.endswith(b"\n"):
+            errors.append(f"{fname}: last line has no newline")
+        file_path = os.path.basename(fname)[:-4] if fname.endswith(".log") else None
+        for n, frame in enumerate(data.split(b"\n")[:-1], 1):
+            m = PATH_KEY.match(frame)
+            if m is not None and json.loads(m.group(1)) != file_path:
+                errors.append(f"{fname}:{n}: a record of another path: {show(frame)}")
+            messages.append([frame])
+    return messages, errors
+
+
+def read_received(fname, json_with_path=False):
     per_path = OrderedDict()
     errors = []
-    with open(fname, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            frames = [s.encode("utf-8", "surrogateescape") for s in json.loads(line)["frames"]]
-            if len(frames) != 2:
-                errors.append(f"{fname}:{n}: message has {len(frames)} frames, expected 2: "
+    if os.path.isdir(fname):
+        messages, errors = read_shipped(fname)
+    else:
+        with open(fname, encoding="utf-8") as f:
+            messages = [[s.encode("utf-8", "surrogateescape") for s in json.loads(line)["frames"]]
+                        for line in f]
+    for n, frames in enumerate(messages, 1):
+        if json_with_path:
+            m = PATH_KEY.match(frames[0]) if len(frames) == 1 else None
+            if m is None:
+                errors.append(f"{fname}:{n}: expected one frame starting with "
+                              f'{{"_path":"...", got {len(frames)}: '
                               + ", ".join(show(x) for x in frames))
                 continue
-            path = frames[0].decode("utf-8", "surrogateescape")
-            per_path.setdefault(path, []).append(frames[1])
+            path = json.loads(m.group(1))
+            per_path.setdefault(path, []).append(frames[0])
+            continue
+        if len(frames) != 2:
+            errors.append(f"{fname}:{n}: message has {len(frames)} frames, expected 2: "
+                          + ", ".join(show(x) for x in frames))
+            continue
+        path = frames[0].decode("utf-8", "surrogateescape")
+        per_path.setdefault(path, []).append(frames[1])
     return per_path, errors
 
 
@@ -125,6 +173,8 @@ def main():
                    help="compare received path RECV with LOG.log")
     p.add_argument("--unpublished", action="append", default=[], metavar="NAME",
                    help="path that must not have been published (repeatable)")
+    p.add_argument("--json-with-path", action="store_true",
+                   help="messages of one frame, {\"_path\":\"<path>\",...} (JSON_WITH_PATH)")
     p.add_argument("--min-records", type=int, default=1,
                    help="fewest records each compared path must have (default 1)")
     args = p.parse_args()
@@ -136,7 +186,7 @@ def main():
             p.error(f"--map wants RECV=LOG, got {m!r}")
         mapping[recv] = log
 
-    received, problems = read_received(args.received)
+    received, problems = read_received(args.received, args.json_with_path)
 
     for name in args.unpublished:
         if name in received:
@@ -170,6 +220,8 @@ def main():
         except ValueError as e:
             problems.append(str(e))
             continue
+        if args.json_with_path:
+            want = [with_path(path, line) for line in want]
         problems += compare(path, got, want, logname)
         if len(want) < args.min_records:
             problems.append(f"{path}: only {len(want)} records in {logname}, expected at least "

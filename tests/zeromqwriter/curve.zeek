@@ -14,7 +14,7 @@
 # plain-text subscriber never completes the CURVE handshake, so conn-plain's
 # record has no subscriber: the writer says so at shutdown, on stderr only.
 # @TEST-EXEC: $PYTHON $SCRIPTS/compare-json-logs.py received.jsonl --paths conn,http,files,packet_filter
-# @TEST-EXEC: grep -q 'conn-plain/Log::WRITER_ZEROMQ: published 0 of 1 records, dropped 1 (1 with no subscriber' zeek.err
+# @TEST-EXEC: grep -q 'conn-plain/Log::WRITER_ZEROMQ: published 0 of 1 record, dropped 1 (1 with no subscriber' zeek.err
 # @TEST-EXEC: test ! -s plain.jsonl || { echo "plain-text subscriber received messages" >&2; false; }
 
 redef LogZeroMQ::curve_server_public_key = getenv("COLLECTOR_PUB");

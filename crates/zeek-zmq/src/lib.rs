@@ -30,7 +30,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "zeek-zmq",
-    version,
+    version = zeek_zeromq_writer::VERSION,
     about = "Receive, replay and secure the [path, json] streams of Zeek's ZeroMQ log writer"
 )]
 pub struct Cli {

@@ -16,7 +16,7 @@ use crate::tsv::{Line, TsvParser, TsvRecord};
 use flate2::bufread::MultiGzDecoder;
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
@@ -71,6 +71,25 @@ pub struct LogFile {
     encoder: Option<(u64, Encoder)>,
     read_bytes: Rc<Cell<u64>>,
     size: u64,
+    /// Bytes of the lines read so far (decompressed), and how many the
+    /// file holds, if known (for gzip, from its trailer).
+    consumed: u64,
+    content_size: Option<u64>,
+}
+
+/// A gzip file's ISIZE, its last 4 bytes: the size of its (last member's)
+/// content, modulo 4 GiB. Leaves `file` at its start.
+fn gzip_isize(file: &mut File, size: u64) -> io::Result<Option<u64>> {
+    // The smallest gzip file: a 10-byte header, an empty deflate block,
+    // CRC32 and ISIZE.
+    if size < 18 {
+        return Ok(None);
+    }
+    let mut isize = [0; 4];
+    file.seek(SeekFrom::End(-4))?;
+    file.read_exact(&mut isize)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(Some(u64::from(u32::from_le_bytes(isize))))
 }
 
 /// The path a file name implies: the name up to its first dot.
@@ -89,8 +108,9 @@ pub fn path_from_file_name(name: &Path) -> Vec<u8> {
 impl LogFile {
     /// Opens `name`; `path` overrides the log path of every record.
     pub fn open(name: &Path, path: Option<&str>, json_opts: JsonOptions) -> io::Result<LogFile> {
-        let file = File::open(name)?;
+        let mut file = File::open(name)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let isize = gzip_isize(&mut file, size)?;
         let read_bytes = Rc::new(Cell::new(0));
         let counting = Counting {
             inner: file,
@@ -98,6 +118,7 @@ impl LogFile {
         };
         let mut raw = BufReader::with_capacity(1 << 16, counting);
         let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let content_size = if gzip { isize } else { Some(size) };
         let reader: Box<dyn BufRead> = if gzip {
             Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(raw)))
         } else {
@@ -120,6 +141,8 @@ impl LogFile {
             encoder: None,
             read_bytes,
             size,
+            consumed: 0,
+            content_size,
         })
     }
 
@@ -136,13 +159,18 @@ impl LogFile {
         self.gzip
     }
 
-    /// How far through the file reading is, from 0 to 1 (by bytes of the
-    /// file as stored, so also for gzip).
+    /// How far through the file reading is, from 0 to 1: the bytes of the
+    /// lines read so far, of all the file holds, so that it follows the
+    /// records (not the reads ahead of them). For a gzip file whose
+    /// trailer does not say its size (several members, or 4 GiB or more),
+    /// by the compressed bytes read instead.
     pub fn progress(&self) -> f64 {
-        if self.size == 0 {
-            return 1.0;
+        match self.content_size {
+            _ if self.size == 0 => 1.0,
+            Some(0) => 1.0,
+            Some(total) if self.consumed <= total => self.consumed as f64 / total as f64,
+            _ => (self.read_bytes.get() as f64 / self.size as f64).min(1.0),
         }
-        (self.read_bytes.get() as f64 / self.size as f64).min(1.0)
     }
 
     /// The next record, malformed line, or the end. A read error (an
@@ -150,9 +178,11 @@ impl LogFile {
     pub fn next_item(&mut self) -> io::Result<Item<'_>> {
         loop {
             self.line.clear();
-            if self.reader.read_until(b'\n', &mut self.line)? == 0 {
+            let n = self.reader.read_until(b'\n', &mut self.line)?;
+            if n == 0 {
                 return Ok(Item::End);
             }
+            self.consumed += n as u64;
             self.line_no += 1;
             if self.line.last() == Some(&b'\n') {
                 self.line.pop();
@@ -288,6 +318,36 @@ mod tests {
         }
         let mut f = LogFile::open(&plain, Some("other"), JsonOptions::default()).unwrap();
         assert_eq!(records(&mut f)[0].as_ref().unwrap().0, "other");
+    }
+
+    #[test]
+    fn progress_follows_the_records() {
+        // 578 records of equal length (less than the reader's 64 KiB buffer).
+        let text: String = (0..578)
+            .map(|i| format!("{{\"n\":{}}}\n", 1000 + i))
+            .collect();
+        let plain = tmp("progress.json.log");
+        std::fs::write(&plain, &text).unwrap();
+        let gz = tmp("progress.json.log.gz");
+        let mut enc =
+            flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap();
+        for file in [&plain, &gz] {
+            let mut f = LogFile::open(file, None, JsonOptions::default()).unwrap();
+            for n in 1..=578 {
+                assert!(matches!(f.next_item().unwrap(), Item::Record { .. }));
+                let expected = n as f64 / 578.0;
+                assert!(
+                    (f.progress() - expected).abs() < 1e-9,
+                    "{}: record {n}: {} instead of {expected}",
+                    file.display(),
+                    f.progress()
+                );
+            }
+            assert!(matches!(f.next_item().unwrap(), Item::End));
+            assert_eq!(f.progress(), 1.0);
+        }
     }
 
     #[test]

@@ -15,10 +15,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use zeek_zeromq_writer::channel::Sent;
-use zeek_zeromq_writer::encoder::{JsonOptions, TimestampFormat};
+use zeek_zeromq_writer::encoder::{push_json_with_path, JsonOptions, TimestampFormat};
 use zeek_zeromq_writer::endpoint;
-use zeek_zeromq_writer::options::{Options, OverflowPolicy};
+use zeek_zeromq_writer::options::{MessageFormat, Options, OverflowPolicy};
 use zeek_zeromq_writer::publisher::{PublishError, Publisher};
+use zeek_zeromq_writer::report::count;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Overflow {
@@ -33,6 +34,23 @@ impl From<Overflow> for OverflowPolicy {
         match o {
             Overflow::Block => OverflowPolicy::Block,
             Overflow::Drop => OverflowPolicy::Drop,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Two frames, [path, json] (LogZeroMQ::PATH_AND_JSON).
+    PathAndJson,
+    /// One frame, the JSON with "_path" first (LogZeroMQ::JSON_WITH_PATH).
+    JsonWithPath,
+}
+
+impl From<Format> for MessageFormat {
+    fn from(f: Format) -> MessageFormat {
+        match f {
+            Format::PathAndJson => MessageFormat::PathAndJson,
+            Format::JsonWithPath => MessageFormat::JsonWithPath,
         }
     }
 }
@@ -72,8 +90,9 @@ pub struct ReplayArgs {
     /// Replay the files again and again until interrupted.
     #[arg(long = "loop")]
     pub repeat: bool,
-    /// Before the first record of a path, wait this long at most for a
-    /// subscriber of it (0: do not wait). LogZeroMQ::wait_for_subscribers.
+    /// Before the first record of each path, wait for a subscriber of it,
+    /// for all paths together this long at most (0: do not wait).
+    /// LogZeroMQ::wait_for_subscribers.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub wait_for_subscribers: Duration,
     /// Messages queued per subscriber (LogZeroMQ::zmq_hwm); 0 = no limit.
@@ -106,6 +125,9 @@ pub struct ReplayArgs {
     /// (LogZeroMQ::json_include_unset_fields).
     #[arg(long)]
     pub json_include_unset_fields: bool,
+    /// The messages' format (LogZeroMQ::message_format).
+    #[arg(long, value_enum, default_value_t = Format::PathAndJson)]
+    pub format: Format,
     /// Replay a TSV log x.log also when its JSON twin x.json.log is given
     /// (by default only the JSON one is replayed: both hold the same records).
     #[arg(long)]
@@ -144,9 +166,9 @@ impl Counts {
     fn summary(&self, elapsed: Duration) -> String {
         let dropped = self.dropped_full + self.dropped_no_subscriber + self.unsent;
         let mut s = format!(
-            "zeek-zmq replay: {} records from {} file(s) in {} ({:.0}/s): {} sent, {dropped} dropped",
-            self.records,
-            self.files,
+            "zeek-zmq replay: {} from {} in {} ({:.0}/s): {} sent, {dropped} dropped",
+            count(self.records, "record"),
+            count(self.files, "file"),
             show_duration(elapsed),
             self.records as f64 / elapsed.as_secs_f64().max(1e-9),
             self.sent,
@@ -158,21 +180,58 @@ impl Counts {
                 self.dropped_no_subscriber, self.dropped_full, self.unsent
             ));
         }
-        s.push_str(&format!("; {} malformed line(s) skipped", self.malformed));
+        s.push_str(&format!(
+            "; {} skipped",
+            count(self.malformed, "malformed line")
+        ));
         if self.failed_files > 0 {
             s.push_str(&format!(
-                "; {} file(s) could not be read",
-                self.failed_files
+                "; {} could not be read",
+                count(self.failed_files, "file")
             ));
         }
         s
+    }
+
+    /// Why no record reached a subscriber, if there were records and none
+    /// did: what the drops say about the cause, and what to do about it.
+    fn nothing_delivered(&self, opts: &Options) -> Option<String> {
+        if self.records == 0 || self.sent > 0 {
+            return None;
+        }
+        let why = if self.dropped_no_subscriber == self.records {
+            let (peer, verb) = if opts.bind {
+                ("connected to", "binds it")
+            } else {
+                ("bound to", "connects to it")
+            };
+            format!(
+                "no subscriber of any path at {}: is a subscriber {peer} it (this end {verb}), \
+                 subscribed to these paths, with the same CURVE keys? --wait-for-subscribers \
+                 waits for one",
+                opts.endpoint
+            )
+        } else {
+            format!(
+                "the subscribers took none of them ({} with no subscriber, {} with a \
+                 subscriber --hwm messages behind, {} unsent when --linger ran out)",
+                self.dropped_no_subscriber, self.dropped_full, self.unsent
+            )
+        };
+        Some(format!("zeek-zmq replay: nothing was delivered: {why}"))
     }
 }
 
 pub fn run(args: ReplayArgs) -> ExitCode {
     match run_inner(&args) {
-        Ok(counts) if counts.failed_files == 0 => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
+        Ok((counts, opts)) => match counts.nothing_delivered(&opts) {
+            Some(why) => {
+                eprintln!("{why}");
+                ExitCode::FAILURE
+            }
+            None if counts.failed_files > 0 => ExitCode::FAILURE,
+            None => ExitCode::SUCCESS,
+        },
         Err(e) => {
             eprintln!("zeek-zmq replay: {e}");
             ExitCode::FAILURE
@@ -203,29 +262,74 @@ fn options(args: &ReplayArgs) -> Result<Options, String> {
         overflow: args.overflow.into(),
         block_timeout: args.block_timeout,
         bind: args.bind,
+        message_format: args.format.into(),
         ..Options::default()
     })
 }
 
-/// Waits for a subscriber of `path` (in short turns, so that a signal
-/// ends the wait); says so when none came.
-fn wait_for(publisher: &mut Publisher, path: &[u8], timeout: Duration, progress: &mut Progress) {
-    let deadline = Instant::now() + timeout;
-    while !signals::received() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if publisher.wait_for_subscriber(path, left.min(Duration::from_millis(100))) {
-            return;
+/// Waiting for subscribers: once for all paths, each path's first record
+/// waiting for a subscriber of it until `--wait-for-subscribers` after the
+/// first one began to wait (so that N paths nobody subscribes to take one
+/// wait, not N).
+struct SubscriberWait {
+    timeout: Duration,
+    deadline: Option<Instant>,
+    /// The paths whose first record waited.
+    waited: HashSet<Vec<u8>>,
+    /// A path had no subscriber by the deadline.
+    missed: bool,
+}
+
+impl SubscriberWait {
+    fn new(timeout: Duration) -> SubscriberWait {
+        SubscriberWait {
+            timeout,
+            deadline: None,
+            waited: HashSet::new(),
+            missed: false,
         }
-        if left.is_zero() {
-            progress.clear();
-            eprintln!(
-                "zeek-zmq replay: no subscriber of \"{}\" after {}; publishing anyway \
-                 (records nobody subscribes to are dropped and counted)",
-                String::from_utf8_lossy(path),
-                show_duration(timeout)
-            );
-            return;
+    }
+
+    /// Before a record of `path`: if it is the path's first, waits (in
+    /// short turns, so that a signal ends the wait) for a subscriber of it,
+    /// until the deadline, and says so when none came. Returns how long it
+    /// waited.
+    fn before(
+        &mut self,
+        publisher: &mut Publisher,
+        path: &[u8],
+        progress: &mut Progress,
+    ) -> Duration {
+        if self.timeout.is_zero() || self.waited.contains(path) {
+            return Duration::ZERO;
         }
+        self.waited.insert(path.to_vec());
+        let start = Instant::now();
+        let deadline = *self.deadline.get_or_insert(start + self.timeout);
+        while !signals::received() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if publisher.wait_for_subscriber(path, left.min(Duration::from_millis(100))) {
+                break;
+            }
+            if left.is_zero() {
+                progress.clear();
+                let path = String::from_utf8_lossy(path);
+                if std::mem::replace(&mut self.missed, true) {
+                    eprintln!(
+                        "zeek-zmq replay: no subscriber of \"{path}\" either; publishing anyway"
+                    );
+                } else {
+                    eprintln!(
+                        "zeek-zmq replay: no subscriber of \"{path}\" after {}; publishing \
+                         anyway (records nobody subscribes to are dropped and counted; \
+                         further paths do not wait)",
+                        show_duration(self.timeout)
+                    );
+                }
+                break;
+            }
+        }
+        start.elapsed()
     }
 }
 
@@ -262,7 +366,7 @@ pub fn without_tsv_twins(files: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, Path
     (keep, twins)
 }
 
-fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
+fn run_inner(args: &ReplayArgs) -> Result<(Counts, Options), String> {
     let opts = options(args)?;
     let files = files_to_replay(args)?;
     signals::install();
@@ -275,12 +379,13 @@ fn run_inner(args: &ReplayArgs) -> Result<Counts, String> {
         publisher,
         progress: Progress::new(!args.quiet && std::io::stderr().is_terminal()),
         counts: Counts::default(),
-        waited: HashSet::new(),
+        wait: SubscriberWait::new(args.wait_for_subscribers),
         start: Instant::now(),
+        paced_from: Instant::now(),
         last_reports: Instant::now(),
     };
     replay.passes(&files)?;
-    Ok(replay.finish())
+    Ok((replay.finish(), opts))
 }
 
 /// The files to replay with their sizes (for the progress line), saying
@@ -315,9 +420,11 @@ struct Replay<'a> {
     publisher: Publisher,
     progress: Progress,
     counts: Counts,
-    /// The paths whose first record waited for a subscriber.
-    waited: HashSet<Vec<u8>>,
+    wait: SubscriberWait,
     start: Instant,
+    /// Where `--rate`'s schedule starts: `start`, plus the time spent
+    /// waiting for subscribers.
+    paced_from: Instant,
     /// When the publisher's reports were last shown.
     last_reports: Instant,
 }
@@ -399,20 +506,24 @@ impl Replay<'_> {
     /// and for its turn under `--rate`, as the plugin would under the
     /// overflow policy (a signal ends waiting for room).
     fn record(&mut self, path: &[u8], json: &[u8]) -> Result<(), String> {
-        let wait = self.args.wait_for_subscribers;
-        if !wait.is_zero() && !self.waited.contains(path) {
-            wait_for(&mut self.publisher, path, wait, &mut self.progress);
-            self.waited.insert(path.to_vec());
-        }
+        let waited = self
+            .wait
+            .before(&mut self.publisher, path, &mut self.progress);
+        self.progress.exclude(waited);
+        self.paced_from += waited;
         if let Some(rate) = self.args.rate {
-            let due = self.start + Duration::from_secs_f64(self.counts.records as f64 / rate);
+            let due = self.paced_from + Duration::from_secs_f64(self.counts.records as f64 / rate);
             let now = Instant::now();
             if due > now {
                 std::thread::sleep(due - now);
             }
         }
+        let format = self.args.format;
         let copy = |frame: &mut Vec<u8>| {
-            frame.extend_from_slice(json);
+            match format {
+                Format::PathAndJson => frame.extend_from_slice(json),
+                Format::JsonWithPath => push_json_with_path(frame, path, json),
+            }
             Ok::<(), Infallible>(())
         };
         match self.publisher.publish_until(path, copy, signals::received) {

@@ -5,6 +5,7 @@ use crate::units::show_duration;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Instant;
+use zeek_zeromq_writer::report::count;
 
 /// Why a message was not a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,8 +116,9 @@ impl Stats {
             c.since = 0;
         }
         let mut line = format!(
-            "zeek-zmq sub: {}: {since} records, {:.1}/s",
+            "zeek-zmq sub: {}: {}, {:.1}/s",
             show_duration(now.duration_since(self.start)),
+            count(since, "record"),
             since as f64 / secs
         );
         if !per_path.is_empty() {
@@ -124,8 +126,8 @@ impl Stats {
         }
         let _ = write!(
             line,
-            "; {} records in all; {}",
-            self.records(),
+            "; {} in all; {}",
+            count(self.records(), "record"),
             self.malformed_text()
         );
         line
@@ -141,9 +143,9 @@ impl Stats {
             .map(|(p, c)| format!("{} {}", String::from_utf8_lossy(p), c.total))
             .collect();
         let mut line = format!(
-            "zeek-zmq sub: exiting after {}: {} records",
+            "zeek-zmq sub: exiting after {}: {}",
             show_duration(now.duration_since(self.start)),
-            self.records()
+            count(self.records(), "record")
         );
         if !per_path.is_empty() {
             let _ = write!(line, " ({})", per_path.join(", "));
@@ -178,7 +180,7 @@ mod tests {
         s.record(b"dns");
         let line = s.interval_line(t0 + Duration::from_secs(4));
         assert!(
-            line.contains(": 1 records, 0.5/s (dns 1 0.5/s); 22 records in all;"),
+            line.contains(": 1 record, 0.5/s (dns 1 0.5/s); 22 records in all;"),
             "{line}"
         );
         assert_eq!(

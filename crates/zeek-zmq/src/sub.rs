@@ -1,7 +1,9 @@
-//! `zeek-zmq sub`: receives `[path, json]` messages and writes the records
-//! as JSON lines to stdout or as one log file per path. Messages with a
-//! sequence number (`[path, json, seq]`, `LogZeroMQ::sequence_numbers`)
-//! are checked for gaps ([`crate::gaps`]).
+//! `zeek-zmq sub`: receives `[path, json]` messages, or one-frame ones
+//! (`{"_path":"conn",...}`, `LogZeroMQ::JSON_WITH_PATH`), and writes the
+//! records as JSON lines to stdout or as one log file per path. Messages
+//! with a sequence number as their last frame (`[path, json, seq]` or
+//! `[{"_path":...}, seq]`, `LogZeroMQ::sequence_numbers`) are checked for
+//! gaps ([`crate::gaps`]).
 
 use crate::curve_args::CurveArgs;
 use crate::gaps::Gaps;
@@ -14,9 +16,11 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
-use zeek_zeromq_writer::curve::{self, ZapHandler};
-use zeek_zeromq_writer::encoder::push_json_escaped;
+use zeek_zeromq_writer::curve::{self, Security, ZapHandler};
+use zeek_zeromq_writer::encoder::{path_key, push_json_with_path};
 use zeek_zeromq_writer::endpoint;
+use zeek_zeromq_writer::monitor::{HandshakeMonitor, Role};
+use zeek_zeromq_writer::report::count;
 use zeek_zeromq_writer::sequence;
 
 #[derive(Args, Debug)]
@@ -28,8 +32,8 @@ pub struct SubArgs {
     /// Connect to the endpoint (Zeek binds it: LogZeroMQ::bind = T).
     #[arg(long)]
     pub connect: bool,
-    /// Only records of this path (frame 1 equal to NAME); repeatable.
-    /// Default: every path.
+    /// Only records of this path (frame 1 equal to NAME, or a one-frame
+    /// message starting {"_path":"NAME"); repeatable. Default: every path.
     #[arg(short, long = "path", value_name = "NAME")]
     pub paths: Vec<String>,
     /// Match --path as ZeroMQ does, as a prefix (conn also takes conn_long
@@ -79,6 +83,8 @@ struct Receiver {
     stats: Stats,
     gaps: Gaps,
     line: Vec<u8>,
+    /// A one-frame message's record without its `_path`.
+    record: Vec<u8>,
 }
 
 impl Receiver {
@@ -95,6 +101,47 @@ impl Receiver {
     /// Handles one message: `[path, json]`, or `[path, json, seq]` with
     /// `seq` read (number, writer id).
     fn message(&mut self, path: &[u8], json: &[u8], seq: Option<(u64, u64)>) -> io::Result<()> {
+        self.write_record(path, json, self.add_path, seq)
+    }
+
+    /// Handles a one-frame message, `{"_path":"<path>",...}`: its record,
+    /// without `_path`, goes to `<path>.log`; stdout gets the frame as
+    /// received. `false` if it does not start with a plain path. `seq`:
+    /// its sequence number, if it had one (a second frame).
+    fn one_frame(&mut self, frame: &[u8], seq: Option<(u64, u64)>) -> io::Result<bool> {
+        let Some(rest) = frame.strip_prefix(b"{\"_path\":\"") else {
+            return Ok(false);
+        };
+        let Some(end) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
+            return Ok(false);
+        };
+        let (path, after) = (&rest[..end], &rest[end..]);
+        // The fields after the path, and the closing brace.
+        let fields: &[u8] = match after.strip_prefix(b"\",") {
+            Some(fields) => fields,
+            None if after == b"\"}" => b"}",
+            None => return Ok(false),
+        };
+        let mut record = std::mem::take(&mut self.record);
+        record.clear();
+        record.push(b'{');
+        record.extend_from_slice(fields);
+        // Written back with its path, the record is the frame again.
+        let with_path = self.add_path || matches!(self.output, Output::Stdout(_));
+        let written = self.write_record(path, &record, with_path, seq);
+        self.record = record;
+        written.map(|()| true)
+    }
+
+    /// Checks the record `json` of `path` and writes it, with a `_path`
+    /// first if `with_path`; notes its sequence number `seq` if it has one.
+    fn write_record(
+        &mut self,
+        path: &[u8],
+        json: &[u8],
+        with_path: bool,
+        seq: Option<(u64, u64)>,
+    ) -> io::Result<()> {
         if let Some(exact) = &self.exact {
             if !exact.iter().any(|p| p == path) {
                 return Ok(());
@@ -118,17 +165,9 @@ impl Receiver {
             );
             return Ok(());
         }
-        let line: &[u8] = if self.add_path {
+        let line: &[u8] = if with_path {
             self.line.clear();
-            self.line.extend_from_slice(b"{\"_path\":\"");
-            push_json_escaped(&mut self.line, path);
-            self.line.push(b'"');
-            if json != b"{}" {
-                self.line.push(b',');
-                self.line.extend_from_slice(&json[1..]);
-            } else {
-                self.line.push(b'}');
-            }
+            push_json_with_path(&mut self.line, path, json);
             &self.line
         } else {
             json
@@ -156,12 +195,14 @@ impl Receiver {
         Ok(())
     }
 
-    /// A message of `frames` frames, the first one `first`.
+    /// A message of `frames` frames, the first one `first`, that is
+    /// neither `[path, json]` (with a sequence number or not) nor
+    /// `{"_path":"<path>",...}` (the same).
     fn bad_frame_count(&mut self, frames: usize, first: &[u8]) {
         let shown = String::from_utf8_lossy(&first[..first.len().min(60)]).into_owned();
         self.malformed(
             Malformed::Frames,
-            format!("{frames} frame(s), frame 1 {shown:?}"),
+            format!("{}, frame 1 {shown:?}", count(frames as u64, "frame")),
         );
     }
 
@@ -256,11 +297,28 @@ fn recv_retrying(sock: &zmq::Socket, msg: &mut zmq::Message) -> zmq::Result<()> 
 /// `LogZeroMQ::drop_report_interval`.
 const REPEAT_EVERY: Duration = Duration::from_secs(60);
 
+/// What is said about publishers: the CURVE clients the ZAP handler
+/// rejected, and the publishers whose handshake failed.
+struct PeerReports {
+    zap: Option<ZapHandler>,
+    monitor: HandshakeMonitor,
+}
+
+impl PeerReports {
+    fn take(&mut self) -> Vec<String> {
+        let zap = self.zap.as_ref();
+        let rejected = zap.map_or_else(Vec::new, |z| z.take_reports("publisher"));
+        let mut lines: Vec<String> = rejected.into_iter().map(|(_, m)| m).collect();
+        lines.extend(self.monitor.take_reports(Instant::now()));
+        lines
+    }
+}
+
 fn open_socket(
     args: &SubArgs,
     ctx: &zmq::Context,
     endpoint: &str,
-) -> Result<(zmq::Socket, Option<ZapHandler>), String> {
+) -> Result<(zmq::Socket, PeerReports), String> {
     let bind = !args.connect;
     let security = args.curve.security(bind)?;
     let zap = ZapHandler::for_security(ctx, &security, REPEAT_EVERY)?;
@@ -272,12 +330,26 @@ fn open_socket(
         .and_then(|_| sock.set_ipv6(true))
         .map_err(|e| format!("cannot set socket options: {e}"))?;
     curve::apply(&mut sock, &security)?;
+    let role = Role {
+        peer: "publisher",
+        curve: security != Security::Plain,
+        bind,
+        zap_reports_refusals: zap.is_some(),
+    };
+    let monitor = HandshakeMonitor::start(ctx, &sock, role, REPEAT_EVERY)?;
     if args.paths.is_empty() {
         sock.set_subscribe(b"")
     } else {
-        args.paths
-            .iter()
-            .try_for_each(|p| sock.set_subscribe(p.as_bytes()))
+        // Frame 1 of [path, json], and the start of a one-frame message:
+        // {"_path":"conn" (its quote closed, unless --prefix).
+        args.paths.iter().try_for_each(|p| {
+            let mut one_frame = path_key(p.as_bytes());
+            if args.prefix {
+                one_frame.pop();
+            }
+            sock.set_subscribe(p.as_bytes())
+                .and_then(|()| sock.set_subscribe(&one_frame))
+        })
     }
     .map_err(|e| format!("cannot subscribe: {e}"))?;
     endpoint::validate(endpoint, bind).map_err(|e| endpoint::cannot_attach(endpoint, bind, e))?;
@@ -292,7 +364,7 @@ fn open_socket(
     } else {
         eprintln!("zeek-zmq sub: connecting to {endpoint}");
     }
-    Ok((sock, zap))
+    Ok((sock, PeerReports { zap, monitor }))
 }
 
 pub fn run(args: SubArgs) -> ExitCode {
@@ -329,7 +401,7 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
     };
     signals::install();
     let ctx = zmq::Context::new();
-    let (sock, zap) = open_socket(&args, &ctx, &endpoint)?;
+    let (sock, mut peers) = open_socket(&args, &ctx, &endpoint)?;
     let start = Instant::now();
     let mut rx = Receiver {
         exact: (!args.prefix && !args.paths.is_empty())
@@ -339,8 +411,9 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
         stats: Stats::new(start),
         gaps: Gaps::default(),
         line: Vec::new(),
+        record: Vec::new(),
     };
-    let result = receive(&sock, &mut rx, args.stats, zap.as_ref());
+    let result = receive(&sock, &mut rx, args.stats, &mut peers);
     // Shut down: flush every file, wait for gzip, report.
     let closed = match rx.output {
         Output::Stdout(mut out) => out.flush(),
@@ -351,7 +424,7 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
         eprintln!("{}", rx.gaps.final_line());
     }
     drop(sock);
-    drop(zap);
+    drop(peers);
     result?;
     match closed {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("cannot write: {e}")),
@@ -360,12 +433,13 @@ fn run_inner(args: SubArgs) -> Result<(), String> {
 }
 
 /// The receive loop, until a signal (or stdout is closed). Between
-/// batches of messages: rotation, rejected CURVE clients, `--stats`.
+/// batches of messages: rotation, publishers rejected or not understood,
+/// `--stats`.
 fn receive(
     sock: &zmq::Socket,
     rx: &mut Receiver,
     stats_every: Option<Duration>,
-    zap: Option<&ZapHandler>,
+    peers: &mut PeerReports,
 ) -> Result<(), String> {
     let mut next_stats = stats_every.map(|d| Instant::now() + d);
     let mut next_gap_report = Instant::now();
@@ -387,7 +461,7 @@ fn receive(
             dir.tick(SystemTime::now())
                 .map_err(|e| format!("cannot rotate: {e}"))?;
         }
-        for (_, m) in zap.map_or_else(Vec::new, |z| z.take_reports("publisher")) {
+        for m in peers.take() {
             eprintln!("zeek-zmq sub: {m}");
         }
         if rx.gaps.has_new() && Instant::now() >= next_gap_report {
@@ -417,9 +491,26 @@ fn take_batch(sock: &zmq::Socket, rx: &mut Receiver, parts: &mut Parts) -> Resul
             Err(e) => return Err(format!("cannot receive: {e}")),
         };
         let (a, b, c) = (&parts.0[..], &parts.1[..], &parts.2[..]);
-        let handled = match frames {
-            2 => rx.message(a, b, None),
-            3 => match sequence::parse(c) {
+        let one_frame = a.starts_with(b"{\"_path\":\"");
+        let handled = match (frames, one_frame) {
+            (1, true) => rx.one_frame(a, None).map(|ok| {
+                if !ok {
+                    rx.bad_frame_count(frames, a);
+                }
+            }),
+            (2, true) => match sequence::parse(b) {
+                Some(seq) => rx.one_frame(a, Some(seq)).map(|ok| {
+                    if !ok {
+                        rx.bad_frame_count(frames, a);
+                    }
+                }),
+                None => {
+                    rx.bad_sequence(a, b);
+                    Ok(())
+                }
+            },
+            (2, false) => rx.message(a, b, None),
+            (3, false) => match sequence::parse(c) {
                 Some(seq) => rx.message(a, b, Some(seq)),
                 None => {
                     rx.bad_sequence(a, c);

@@ -32,6 +32,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 use zeek_zeromq_writer::encoder::{EncodeError, Encoder};
 use zeek_zeromq_writer::record::{FieldSpec, Kind, Proto, Slot};
+use zeek_zeromq_writer::report::count;
 
 /// What one line was.
 #[derive(Debug, Clone, Copy)]
@@ -380,9 +381,9 @@ impl TsvParser {
         for (i, f) in self.fields.iter().enumerate() {
             let Some(v) = values.next() else {
                 return Err(format!(
-                    "{} values, the header has {} fields",
-                    i,
-                    self.fields.len()
+                    "{}, the header has {}",
+                    count(i as u64, "value"),
+                    count(self.fields.len() as u64, "field")
                 ));
             };
             self.value(f.kind, f.sub, v, rec)
@@ -391,9 +392,9 @@ impl TsvParser {
         let extra = values.count();
         if extra > 0 {
             return Err(format!(
-                "{} values, the header has {} fields",
-                self.fields.len() + extra,
-                self.fields.len()
+                "{}, the header has {}",
+                count((self.fields.len() + extra) as u64, "value"),
+                count(self.fields.len() as u64, "field")
             ));
         }
         Ok(rec.parsed())
@@ -544,8 +545,14 @@ mod tests {
             .as_ref()
             .unwrap_err()
             .contains("bad count value \"x\""));
-        assert!(out[3].as_ref().unwrap_err().contains("1 values"));
-        assert!(out[4].as_ref().unwrap_err().contains("3 values"));
+        assert!(out[3]
+            .as_ref()
+            .unwrap_err()
+            .contains("1 value, the header has 2 fields"));
+        assert!(out[4]
+            .as_ref()
+            .unwrap_err()
+            .contains("3 values, the header has 2 fields"));
         let (_, out) = parse(&["1\t2"]);
         assert!(out[0].as_ref().unwrap_err().contains("before the #fields"));
     }

@@ -372,7 +372,10 @@ fn sub_rotates_by_interval_and_replay_keeps_its_rate() {
 /// The per-path counts of all periodic stats lines, summed.
 fn stats_counts(stderr: &[String]) -> Vec<(String, u64)> {
     let mut counts: Vec<(String, u64)> = Vec::new();
-    for l in stderr.iter().filter(|l| l.contains(" records in all")) {
+    for l in stderr
+        .iter()
+        .filter(|l| l.contains(" records in all") || l.contains(" record in all"))
+    {
         let Some((_, rest)) = l.split_once(" (") else {
             continue;
         };
@@ -462,15 +465,18 @@ fn malformed_messages_are_counted_not_fatal() {
     fin.assert_success();
     assert_eq!(fin.stdout, [r#"{"ok":1}"#]);
     let err = fin.stderr_text();
-    assert!(err.contains("malformed message: 1 frame(s)"), "{err}");
-    assert!(err.contains("malformed message: 4 frame(s)"), "{err}");
+    assert!(err.contains("malformed message: 1 frame, frame 1"), "{err}");
+    assert!(
+        err.contains("malformed message: 4 frames, frame 1"),
+        "{err}"
+    );
     assert!(
         err.contains("malformed message: path \"conn\": frame 3 is not a sequence number: \"{}\""),
         "{err}"
     );
     assert!(
         fin.stderr.last().unwrap().ends_with(
-            ": 1 records (conn 1); 7 malformed (2 not two or three frames, \
+            ": 1 record (conn 1); 7 malformed (2 not two or three frames, \
              1 not a sequence number, 4 not a JSON object)"
         ),
         "{err}"
@@ -491,7 +497,7 @@ fn malformed_messages_are_counted_not_fatal() {
     fin.assert_success();
     assert!(
         fin.stderr_text()
-            .contains("1 records (ok 1); 3 malformed (3 unusable path)"),
+            .contains("1 record (ok 1); 3 malformed (3 unusable path)"),
         "{}",
         fin.stderr_text()
     );
@@ -665,7 +671,8 @@ fn keygen_keys_work_with_the_plugin_options_sub_and_replay() {
         fin.stderr_text()
     );
     wait_until(10, "3 records", || sub.stdout.count() == 3);
-    // A client with another key, and one without CURVE, reach nobody.
+    // A client with another key, and one without CURVE, reach nobody: the
+    // replay fails, saying so.
     for extra in [
         vec![
             "--curve-server-key",
@@ -675,11 +682,23 @@ fn keygen_keys_work_with_the_plugin_options_sub_and_replay() {
         ],
         vec![],
     ] {
-        let mut args = vec!["--wait-for-subscribers", "500ms"];
+        let mut args = vec![
+            "replay",
+            "-e",
+            &ep,
+            "--quiet",
+            "--wait-for-subscribers",
+            "500ms",
+        ];
         args.extend(extra);
-        let fin = replay(&ep, &args, &[&records]);
+        args.push(s(&records));
+        let fin = run(&args, 60);
+        assert_eq!(fin.status.code(), Some(1), "{}", fin.stderr_text());
         assert!(
-            fin.stderr_text().contains("0 sent, 3 dropped"),
+            fin.stderr_text().contains("0 sent, 3 dropped")
+                && fin.stderr.last().unwrap().starts_with(
+                    "zeek-zmq replay: nothing was delivered: no subscriber of any path at "
+                ),
             "{}",
             fin.stderr_text()
         );
@@ -712,6 +731,106 @@ fn keygen_keys_work_with_the_plugin_options_sub_and_replay() {
     sub.terminate().assert_success();
 }
 
+/// `replay` of `records` to `ep` with `extra` flags, nobody taking them:
+/// it fails, saying nothing was delivered.
+fn replay_delivering_nothing(ep: &str, extra: &[&str], records: &Path) {
+    let mut args = vec![
+        "replay",
+        "-e",
+        ep,
+        "--quiet",
+        "--wait-for-subscribers",
+        "500ms",
+    ];
+    args.extend_from_slice(extra);
+    args.push(s(records));
+    let fin = run(&args, 60);
+    assert_eq!(fin.status.code(), Some(1), "{}", fin.stderr_text());
+    assert!(
+        fin.stderr.last().unwrap().starts_with(&format!(
+            "zeek-zmq replay: nothing was delivered: no subscriber of any path at {ep}: "
+        )),
+        "{}",
+        fin.stderr_text()
+    );
+}
+
+#[test]
+fn sub_says_which_publishers_it_cannot_talk_to() {
+    let tmp = TempDir::new("mismatch");
+    for k in ["server", "other"] {
+        run(&["keygen", s(&tmp.join(k))], 10).assert_success();
+    }
+    let (key, other_pub) = (tmp.join("server.key"), tmp.join("other.pub"));
+    let records = numbered_records(&tmp, "conn", 3);
+    // The line about a publisher at (or connecting to) `who`, with
+    // everything `why` lists. Of two ends that find they do not both use
+    // CURVE, libzmq tells one, and the other may only see the connection
+    // closed: either line must say which end uses CURVE.
+    let said = |sub: &Proc, who: &str, why: &[&str]| {
+        let prefix = format!("zeek-zmq sub: cannot talk to {who}: ");
+        sub.stderr
+            .wait_for(10, &format!("{prefix}... {why:?}"), |l| {
+                l.starts_with(&prefix) && why.iter().all(|w| l.contains(w))
+            })
+    };
+
+    // A CURVE sub (server, any client key): a plain-text publisher, then a
+    // CURVE one given another server key.
+    let ep = tmp.ipc("curve");
+    let publisher = format!("a publisher connecting to {ep}");
+    let sub = Proc::sub(&["-e", &ep, "--curve-secret-key-file", s(&key)]);
+    replay_delivering_nothing(&ep, &[], &records);
+    said(
+        &sub,
+        &publisher,
+        &["it does not use CURVE", ", and this end does"],
+    );
+    replay_delivering_nothing(&ep, &["--curve-server-key", s(&other_pub)], &records);
+    said(
+        &sub,
+        &publisher,
+        &[
+            "the CURVE keys do not match: the publisher was given another server key than this \
+           end's public key",
+        ],
+    );
+    let fin = sub.terminate();
+    fin.assert_success();
+    assert!(fin.stdout.is_empty(), "{:?}", fin.stdout);
+
+    // A plain-text sub: a CURVE publisher.
+    let ep = tmp.ipc("plain");
+    let sub = Proc::sub(&["-e", &ep]);
+    replay_delivering_nothing(&ep, &["--curve-server-key", s(&other_pub)], &records);
+    said(
+        &sub,
+        &format!("a publisher connecting to {ep}"),
+        &[
+            "it uses CURVE (or another security mechanism)",
+            ", and this end does not",
+        ],
+    );
+    let fin = sub.terminate();
+    fin.assert_success();
+    assert!(fin.stdout.is_empty(), "{:?}", fin.stdout);
+
+    // sub --connect, a CURVE client, to a plain-text publisher.
+    let ep = tmp.ipc("bound");
+    let ctx = zmq::Context::new();
+    let plain = ctx.socket(zmq::XPUB).unwrap();
+    plain.set_linger(0).unwrap();
+    plain.bind(&ep).unwrap();
+    let other_public = keys::to_z85(&keys::read_public_keys_file(&other_pub).unwrap()[0]);
+    let sub = Proc::sub(&["-e", &ep, "--connect", "--curve-server-key", &other_public]);
+    said(
+        &sub,
+        &format!("the publisher at {ep}"),
+        &["it does not use CURVE"],
+    );
+    sub.terminate().assert_success();
+}
+
 #[test]
 fn replay_options_and_inputs() {
     let tmp = TempDir::new("replay");
@@ -727,7 +846,7 @@ fn replay_options_and_inputs() {
     assert!(err.contains(&format!("{}:2: ", bad.display())), "{err}");
     assert!(err.contains(&format!("{}:4: ", bad.display())), "{err}");
     assert!(
-        err.contains("3 sent, 0 dropped; 2 malformed line(s) skipped"),
+        err.contains("3 sent, 0 dropped; 2 malformed lines skipped"),
         "{err}"
     );
 
@@ -801,6 +920,66 @@ fn replay_options_and_inputs() {
 }
 
 #[test]
+fn replay_waits_once_for_all_paths_and_fails_when_nothing_is_delivered() {
+    let tmp = TempDir::new("nobody");
+    let ep = tmp.ipc("nobody");
+    let files: Vec<PathBuf> = ["conn", "dns", "http"]
+        .iter()
+        .map(|p| numbered_records(&tmp, p, 2))
+        .collect();
+    let mut args = vec![
+        "replay",
+        "-e",
+        &ep,
+        "--quiet",
+        "--wait-for-subscribers",
+        "1s",
+    ];
+    args.extend(files.iter().map(|f| s(f)));
+    let start = Instant::now();
+    let fin = run(&args, 60);
+    let took = start.elapsed().as_secs_f64();
+    // One wait for the three paths, not one each.
+    assert!((1.0..2.5).contains(&took), "took {took} s");
+    assert_eq!(fin.status.code(), Some(1), "{}", fin.stderr_text());
+    let err = fin.stderr_text();
+    assert!(
+        err.contains("no subscriber of \"conn\" after 1.0 s; publishing anyway")
+            && err.contains("no subscriber of \"dns\" either")
+            && err.contains("no subscriber of \"http\" either"),
+        "{err}"
+    );
+    assert!(
+        err.contains(": 6 records from 3 files in ") && err.contains(": 0 sent, 6 dropped"),
+        "{err}"
+    );
+    assert_eq!(
+        fin.stderr.last().unwrap(),
+        &format!(
+            "zeek-zmq replay: nothing was delivered: no subscriber of any path at {ep}: is a \
+             subscriber bound to it (this end connects to it), subscribed to these paths, with \
+             the same CURVE keys? --wait-for-subscribers waits for one"
+        )
+    );
+
+    // One record, delivered: success, and "1 record".
+    let sub = Proc::sub(&["-e", &ep]);
+    let one = numbered_records(&tmp, "one", 1);
+    let fin = replay(&ep, &[], &[&one]);
+    assert!(
+        fin.stderr_text().contains(": 1 record from 1 file in ")
+            && fin
+                .stderr_text()
+                .contains(": 1 sent, 0 dropped; 0 malformed lines skipped"),
+        "{}",
+        fin.stderr_text()
+    );
+    sub.stdout
+        .wait_for(10, "the record", |l| l.contains("\"seq\":0"));
+    sub.terminate().assert_success();
+}
+
+#[test]
 fn every_command_has_help() {
     for cmd in ["sub", "replay", "keygen"] {
         let fin = run(&[cmd, "--help"], 10);
@@ -861,4 +1040,57 @@ fn sigint_ends_a_replay_blocked_by_a_stalled_subscriber() {
         .unwrap();
     assert!(records < 200_000, "{summary}");
     sub.terminate().assert_success();
+}
+
+/// `replay --format json-with-path` sends one frame per record, Zeek's
+/// line with `"_path"` first; `sub` writes the record without it to
+/// `<path>.log` (the file replayed, byte for byte), prints the frames as
+/// received, and selects them by --path.
+#[test]
+fn one_frame_messages_from_replay_to_sub() {
+    let tmp = TempDir::new("oneframe");
+    let conn = numbered_records(&tmp, "conn", 300);
+    let conn_long = numbered_records(&tmp, "conn_long", 5);
+    let empty = tmp.join("x.json.log");
+    fs::write(&empty, "{}\n{\"a\":1}\n").unwrap();
+    let out = tmp.join("out");
+    let ep = tmp.ipc("dir");
+    let sub = Proc::sub(&["-e", &ep, "--dir", s(&out)]);
+    let files = [conn.as_path(), conn_long.as_path(), empty.as_path()];
+    replay(&ep, &["--format", "json-with-path"], &files);
+    wait_until(10, "every record", || {
+        lines_of(&out.join("conn.log")) == 300 && lines_of(&out.join("x.log")) == 2
+    });
+    let fin = sub.terminate();
+    fin.assert_success();
+    assert!(
+        fin.stderr_text().contains("0 malformed"),
+        "{}",
+        fin.stderr_text()
+    );
+    for (file, path) in [(&conn, "conn"), (&conn_long, "conn_long"), (&empty, "x")] {
+        assert_eq!(
+            fs::read(out.join(format!("{path}.log"))).unwrap(),
+            fs::read(file).unwrap(),
+            "{path}"
+        );
+    }
+
+    // On stdout, as received; --path conn takes conn, not conn_long.
+    let ep = tmp.ipc("stdout");
+    let sub = Proc::sub(&["-e", &ep, "--path", "conn", "--path", "x"]);
+    // (Nobody subscribes to conn_long: no long wait for one.)
+    let args = ["--format", "json-with-path", "--wait-for-subscribers", "1s"];
+    replay(&ep, &args, &files);
+    sub.stdout
+        .wait_for(10, "the last record", |l| l == r#"{"_path":"x","a":1}"#);
+    let fin = sub.terminate();
+    fin.assert_success();
+    let want: Vec<String> = fs::read_to_string(&conn)
+        .unwrap()
+        .lines()
+        .map(|l| format!("{{\"_path\":\"conn\",{}", &l[1..]))
+        .chain([r#"{"_path":"x"}"#.into(), r#"{"_path":"x","a":1}"#.into()])
+        .collect();
+    assert_eq!(fin.stdout, want);
 }

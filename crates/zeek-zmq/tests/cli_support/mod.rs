@@ -95,14 +95,21 @@ impl Lines {
         self.0.lock().unwrap().len()
     }
 
-    /// Waits for a line satisfying `pred`; returns it.
+    /// Waits for a line satisfying `pred`; returns it. Panics after `secs`
+    /// with `what` and the lines there are.
     pub fn wait_for(&self, secs: u64, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let mut found = None;
-        wait_until(secs, what, || {
-            found = self.0.lock().unwrap().iter().find(|l| pred(l)).cloned();
-            found.is_some()
-        });
-        found.unwrap()
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(found) = self.0.lock().unwrap().iter().find(|l| pred(l)) {
+                return found.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {secs} s waiting for {what}; the lines: {:#?}",
+                self.all()
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
     }
 }
 
@@ -153,8 +160,11 @@ impl Proc {
             .all()
             .iter()
             .filter_map(|l| {
-                let (before, _) = l.split_once(" records in all")?;
-                before.rsplit(' ').next()?.parse().ok()
+                let (before, _) = l.split_once(" in all")?;
+                let n = before
+                    .strip_suffix(" records")
+                    .or_else(|| before.strip_suffix(" record"))?;
+                n.rsplit(' ').next()?.parse().ok()
             })
             .max()
             .unwrap_or(0)
