@@ -39,11 +39,12 @@ export {
 	const zmq_hwm: count = 1000 &redef;
 
 	## How long (in milliseconds) a writer waits at shutdown for queued
-	## messages to be sent before discarding them, counted from when Zeek
-	## stops the writer: with :zeek:see:`LogZeroMQ::BLOCK` this includes
-	## waiting for room for the records Zeek still had queued for it; those
-	## that find none after it count as dropped "at shutdown". -1 waits
-	## forever. Per-filter ``$config`` key: ``linger``.
+	## messages to be sent (in connect mode: and acknowledged by the
+	## subscriber's kernel) before counting them as dropped, counted from
+	## when Zeek stops the writer: with :zeek:see:`LogZeroMQ::BLOCK` this
+	## includes waiting for room for the records Zeek still had queued for
+	## it; those that find none after it count as dropped "at shutdown". -1
+	## waits forever. Per-filter ``$config`` key: ``linger``.
 	const zmq_linger: int = 3000 &redef;
 
 	## How long (in milliseconds) a writer pauses after connecting, before
@@ -94,9 +95,11 @@ export {
 	## grows it up to the maximum of ``net.ipv4.tcp_wmem`` (4 MiB by
 	## default). Linux doubles the value for its bookkeeping and caps it at
 	## ``net.core.wmem_max``. Records in it have left the writer but may not
-	## have reached the subscriber; the default bounds them without costing
-	## throughput on a LAN (at 10 ms round-trip time it allows about
-	## 100 Mbit/s per connection; raise it for more, or over longer paths).
+	## have reached the subscriber (in connect mode they count as sent once
+	## the subscriber's kernel acknowledged them); the default bounds them
+	## without costing throughput on a LAN (at 10 ms round-trip time it
+	## allows about 150 Mbit/s per connection; raise it for more, or over
+	## longer paths).
 	## Per-filter ``$config`` key: ``sndbuf``.
 	const sndbuf: count = 131072 &redef;
 

@@ -15,6 +15,7 @@
 //!
 //! The `zeek-zmq` CLI (`crates/zeek-zmq`) uses this crate as a library.
 
+pub mod acks;
 pub mod bridge;
 pub mod channel;
 pub mod context;

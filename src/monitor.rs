@@ -14,6 +14,39 @@ use crate::report::count;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// The events that say a connection was made, or ended: the value is its
+/// file descriptor ([`ConnectionEvent`], for [`crate::acks`]).
+const CONNECTIONS: u32 =
+    zmq_sys::ZMQ_EVENT_CONNECTED | zmq_sys::ZMQ_EVENT_ACCEPTED | zmq_sys::ZMQ_EVENT_DISCONNECTED;
+
+/// A connection made or ended, as the monitor says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionEvent {
+    /// Made (`ZMQ_EVENT_CONNECTED`, or `ZMQ_EVENT_ACCEPTED`: `accepted`),
+    /// or ended (`ZMQ_EVENT_DISCONNECTED`).
+    pub made: bool,
+    pub accepted: bool,
+    /// Its file descriptor.
+    pub fd: i32,
+    /// The endpoint the monitor names (see the module comment).
+    pub endpoint: String,
+}
+
+/// A connection event from the two frames of a monitor event, if it is one.
+fn decode_connection(first: &[u8], endpoint: &[u8]) -> Option<ConnectionEvent> {
+    let event = u32::from(u16::from_ne_bytes(first.get(0..2)?.try_into().ok()?));
+    let value = u32::from_ne_bytes(first.get(2..6)?.try_into().ok()?);
+    if event & CONNECTIONS == 0 {
+        return None;
+    }
+    Some(ConnectionEvent {
+        made: event != zmq_sys::ZMQ_EVENT_DISCONNECTED,
+        accepted: event == zmq_sys::ZMQ_EVENT_ACCEPTED,
+        fd: value as i32,
+        endpoint: String::from_utf8_lossy(endpoint).into_owned(),
+    })
+}
+
 /// The events that say a peer could not be talked to.
 const HANDSHAKE_FAILURES: u32 = zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
     | zmq_sys::ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
@@ -148,7 +181,15 @@ struct Seen {
     said: Option<Instant>,
 }
 
-/// A socket's monitor, reporting its handshake failures.
+/// A socket's monitor, reporting its handshake failures (and, if asked,
+/// keeping its connection events: [`HandshakeMonitor::take_connections`]).
+///
+/// libzmq's I/O thread sends the events, without a timeout: were the
+/// reading end full, or gone while the socket still has connections, it
+/// would wait, and with it every socket of the context. So the reading end
+/// has no high-water mark (events come with connections and failed
+/// handshakes, and are read every heartbeat), and
+/// [`HandshakeMonitor::stop`] ends the monitor before it goes.
 pub struct HandshakeMonitor {
     pair: zmq::Socket,
     role: Role,
@@ -156,6 +197,8 @@ pub struct HandshakeMonitor {
     seen: Vec<Seen>,
     /// The failure noted last.
     last: Option<Failure>,
+    /// The connection events not yet taken, if they are kept.
+    connections: Option<Vec<ConnectionEvent>>,
 }
 
 /// At most this many kinds of failure are told apart; others count with
@@ -186,14 +229,29 @@ impl HandshakeMonitor {
         role: Role,
         repeat_every: Duration,
     ) -> Result<HandshakeMonitor, String> {
+        HandshakeMonitor::watching(pair, socket, role, repeat_every, false)
+    }
+
+    /// [`HandshakeMonitor::with_pair`], keeping the socket's connection
+    /// events too if `connections`.
+    pub fn watching(
+        pair: zmq::Socket,
+        socket: &zmq::Socket,
+        role: Role,
+        repeat_every: Duration,
+        connections: bool,
+    ) -> Result<HandshakeMonitor, String> {
         static N: AtomicU64 = AtomicU64::new(0);
         let endpoint = format!(
             "inproc://zeromq-writer-monitor-{}",
             N.fetch_add(1, Ordering::Relaxed)
         );
+        let events = HANDSHAKE_FAILURES | if connections { CONNECTIONS } else { 0 };
         socket
-            .monitor(&endpoint, HANDSHAKE_FAILURES as i32)
+            .monitor(&endpoint, events as i32)
             .and_then(|()| pair.set_linger(0))
+            .and_then(|()| pair.set_rcvhwm(0))
+            .and_then(|()| pair.set_sndhwm(0))
             .and_then(|()| pair.connect(&endpoint))
             .map_err(|e| format!("cannot monitor the socket: {e}"))?;
         Ok(HandshakeMonitor {
@@ -202,7 +260,28 @@ impl HandshakeMonitor {
             repeat_every,
             seen: Vec::new(),
             last: None,
+            connections: connections.then(Vec::new),
         })
+    }
+
+    /// Ends the monitor of `socket` (the one it was made for): libzmq sends
+    /// no more events. Call before the socket, or this, goes.
+    pub fn stop(&mut self, socket: &mut zmq::Socket) {
+        // SAFETY: a live socket; a null address stops its monitor
+        // (zmq_socket_monitor(3)).
+        unsafe { zmq_sys::zmq_socket_monitor(socket.as_mut_ptr(), std::ptr::null(), 0) };
+    }
+
+    /// The connection events since the last call (if they are kept),
+    /// noting the handshake failures that came with them.
+    pub fn take_connections(&mut self) -> Vec<ConnectionEvent> {
+        while let Some(failure) = self.next_failure() {
+            self.note(failure);
+        }
+        self.connections
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The lines to say now: each failure new since the last call, and the
@@ -267,14 +346,21 @@ impl HandshakeMonitor {
         }
     }
 
-    /// The next handshake failure the monitor has, if any (other events
-    /// and malformed ones are skipped).
-    fn next_failure(&self) -> Option<Failure> {
+    /// The next handshake failure the monitor has, if any (connection
+    /// events are kept if asked for; other events and malformed ones are
+    /// skipped).
+    fn next_failure(&mut self) -> Option<Failure> {
         loop {
             let frames = self.pair.recv_multipart(zmq::DONTWAIT).ok()?;
             if let [first, endpoint] = frames.as_slice() {
                 if let Some(f) = decode(first, endpoint) {
                     return Some(f);
+                }
+                if let (Some(kept), Some(c)) = (
+                    self.connections.as_mut(),
+                    decode_connection(first, endpoint),
+                ) {
+                    kept.push(c);
                 }
             }
         }

@@ -37,6 +37,7 @@
 //! Waits also end when the caller's `give_up()` says so: the writer's, once
 //! Zeek stopped it and `zmq_linger` passed (see [`crate::stop`]).
 
+use crate::acks::{self, Connections, Recent};
 use crate::channel::{Channel, Framing, Sent, SocketOptions};
 use crate::context::{self, SharedContext};
 use crate::curve::{self, Security, ZapHandler};
@@ -75,6 +76,35 @@ pub struct Publisher {
     handshakes: Option<HandshakeMonitor>,
     /// This end uses CURVE.
     curve: bool,
+    /// Connect mode: what the subscriber has not acknowledged.
+    acks: Option<Acks>,
+}
+
+/// A connected socket's connections and the writer's latest messages: the
+/// records its subscriber has not acknowledged ([`crate::acks`]).
+struct Acks {
+    connections: Connections,
+    recent: Recent,
+}
+
+/// Wire bytes of latest messages kept to tell records from unacknowledged
+/// bytes: what the kernel holds at most (Linux doubles `sndbuf`; without
+/// it, `net.ipv4.tcp_wmem`'s default maximum), and some.
+fn recent_bytes(sndbuf: i32) -> u64 {
+    let kernel = match u64::try_from(sndbuf) {
+        Ok(b) if b > 0 => 2 * b,
+        _ => 4 << 20,
+    };
+    kernel + (64 << 10)
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        // The monitor ends before its reading end, and the socket, go.
+        if let (Some(m), Target::Connected(c)) = (&mut self.handshakes, &mut self.target) {
+            m.stop(c.socket_mut());
+        }
+    }
 }
 
 /// A time in which records of a `Block` publisher found a subscriber
@@ -101,6 +131,12 @@ pub struct Unsent {
     pub queued: u64,
     /// Likewise, of records queued for only some subscribers.
     pub partly_queued: u64,
+    /// Records of a connected writer that its subscriber's kernel had not
+    /// acknowledged by then.
+    pub unacknowledged: u64,
+    /// Records a connection held unacknowledged when it ended, since the
+    /// last [`Publisher::poll_acks`] (as of that reading).
+    pub lost: u64,
 }
 
 /// Why a record was not published: it could not be written, or the socket
@@ -149,7 +185,13 @@ impl Drop for BoundEndpoint {
     fn drop(&mut self) {
         // Each writer waited its linger time for its records when it closed
         // (Publisher::close); what is left now would only wait once more.
-        let _ = self.channel().socket().set_linger(0);
+        let mut channel = self.channel.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = channel.socket().set_linger(0);
+        // The monitor ends before its reading end, and the socket, go.
+        self.handshakes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stop(channel.socket_mut());
     }
 }
 
@@ -256,7 +298,8 @@ fn connect_context() -> &'static SharedContext {
 }
 
 /// A connected writer's socket, with a monitor of its handshakes (which
-/// the heartbeat reads: [`Publisher::take_reports`]).
+/// the heartbeat reads: [`Publisher::take_reports`]) and connections
+/// ([`Publisher::poll_acks`]).
 fn connected(opts: &Options, security: &Security) -> Result<(Channel, HandshakeMonitor), String> {
     let ctx = connect_context();
     let socket = ctx.socket(context::Kind::Xpub).map_err(|e| e.to_string())?;
@@ -269,8 +312,13 @@ fn connected(opts: &Options, security: &Security) -> Result<(Channel, HandshakeM
         zap_reports_refusals: false,
     };
     let pair = ctx.socket(context::Kind::Pair).map_err(|e| e.to_string())?;
-    let monitor =
-        HandshakeMonitor::with_pair(pair, channel.socket(), role, opts.drop_report_interval)?;
+    let monitor = HandshakeMonitor::watching(
+        pair,
+        channel.socket(),
+        role,
+        opts.drop_report_interval,
+        true,
+    )?;
     endpoint::attach(channel.socket(), &opts.endpoint, false)?;
     Ok((channel, monitor))
 }
@@ -300,6 +348,7 @@ impl Publisher {
     ) -> Result<(Publisher, Option<String>), String> {
         let mut linger_ms = opts.linger_ms;
         let mut handshakes = None;
+        let mut acks = None;
         let curve = security != Security::Plain;
         let (target, warning) = if opts.bind {
             let (bound, warning) = shared_bound(opts, security)?;
@@ -308,6 +357,10 @@ impl Publisher {
         } else {
             let (channel, monitor) = connected(opts, &security)?;
             handshakes = Some(monitor);
+            acks = Some(Acks {
+                connections: Connections::default(),
+                recent: Recent::new(recent_bytes(opts.sndbuf)),
+            });
             (Target::Connected(channel), None)
         };
         let mut publisher = Publisher {
@@ -322,6 +375,7 @@ impl Publisher {
             numbering: opts.sequence_numbers.then(Numbering::new),
             handshakes,
             curve,
+            acks,
         };
         if opts.connect_pause_ms > 0 {
             std::thread::sleep(Duration::from_millis(opts.connect_pause_ms));
@@ -487,10 +541,26 @@ impl Publisher {
             return Err(PublishError::Fill(e));
         }
         self.frames.note_len(frame.buf.len());
+        let wire = self.acks.is_some().then(|| {
+            let seq = frame.seq.map_or(0, |s| s.as_bytes().len());
+            let path = match self.format {
+                MessageFormat::PathAndJson => Some(path.len()),
+                MessageFormat::JsonWithPath => None,
+            };
+            let frames: Vec<usize> = path
+                .into_iter()
+                .chain([frame.buf.len()])
+                .chain((seq > 0).then_some(seq))
+                .collect();
+            acks::wire_size(&frames, self.curve)
+        });
         // Taken by the send once the message is queued (see
         // [`Channel::try_send`]).
         let mut frame = Some(frame);
         let sent = self.send(path, &mut frame, give_up);
+        if let (Some(a), Some(wire), Ok(Sent::Queued)) = (&mut self.acks, wire, &sent) {
+            a.recent.push(wire);
+        }
         if let Some(frame) = frame {
             self.frames.give_back(frame);
         }
@@ -608,6 +678,26 @@ impl Publisher {
         self.numbering.as_ref().map(Numbering::writer_id)
     }
 
+    /// Connect mode: what the subscriber has not acknowledged now, and
+    /// what connections that ended since the last poll held, in records.
+    /// (Bind mode: nothing; see `docs/notes-sndbuf.md`.)
+    pub fn poll_acks(&mut self) -> acks::Poll {
+        let skip = self.in_flight(Reach::All);
+        match (&mut self.acks, &mut self.handshakes) {
+            (Some(a), Some(m)) => a.connections.poll(m.take_connections(), &a.recent, skip),
+            _ => acks::Poll::default(),
+        }
+    }
+
+    /// Connect mode: whether the subscriber's kernel acknowledged all that
+    /// was written to it.
+    fn all_acknowledged(&mut self) -> bool {
+        match (&mut self.acks, &mut self.handshakes) {
+            (Some(a), Some(m)) => a.connections.all_acknowledged(m.take_connections()),
+            _ => true,
+        }
+    }
+
     /// Records still in libzmq's hands (queued, or being written).
     pub fn in_flight(&self, reach: Reach) -> u64 {
         self.frames.in_flight(reach)
@@ -645,9 +735,25 @@ impl Publisher {
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(10));
         }
+        // Connect mode: the same wait for the subscriber's kernel to
+        // acknowledge what was written; what it did not counts as dropped.
+        // (The kernel still tries to deliver it after the socket closed,
+        // for up to heartbeat_timeout (ZMQ_TCP_MAXRT): a subscriber that
+        // reads again by then gets it. Resetting the connection instead
+        // would cost it what its own kernel holds, acknowledged: libzmq
+        // does not read on after a reset.)
+        let mut pause = Duration::from_micros(100);
+        while !self.all_acknowledged() && deadline.is_none_or(|d| Instant::now() < d) && !give_up()
+        {
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+        let acks = self.poll_acks();
         let unsent = Unsent {
             queued: self.in_flight(Reach::All),
             partly_queued: self.in_flight(Reach::Some),
+            unacknowledged: acks.unacked,
+            lost: acks.lost,
         };
         if let Target::Connected(channel) = &self.target {
             // Waited already: what is left goes now. (A shared bound socket

@@ -27,7 +27,7 @@ pub struct Stats {
     /// writer finished, delivered).
     pub sent: u64,
     /// Records not published, for whatever reason (the sum of the next
-    /// six, plus those of an inactive writer).
+    /// seven, plus those of an inactive writer).
     pub dropped: u64,
     /// ... because a subscriber was `zmq_hwm` messages behind (in bind
     /// mode, the other subscribers got them).
@@ -38,9 +38,14 @@ pub struct Stats {
     pub dropped_bad_record: u64,
     /// ... because the socket failed.
     pub dropped_error: u64,
-    /// ... because libzmq still held them, queued for a subscriber, when
-    /// the linger time ran out at `finish`.
+    /// ... because libzmq still held them, queued for a subscriber, or
+    /// (connect mode) the subscriber's kernel had not acknowledged them,
+    /// when the linger time ran out at `finish`.
     pub dropped_unsent: u64,
+    /// ... because the connection they were written to ended before the
+    /// subscriber's kernel acknowledged them (connect mode; as of the
+    /// connection's last reading, at a heartbeat).
+    pub dropped_lost: u64,
     /// ... because Zeek had stopped the writer and `zmq_linger` had passed
     /// since: with `Block`, a record that found a subscriber without room
     /// no longer waits for it.
@@ -62,6 +67,7 @@ impl Stats {
             dropped_bad_record: self.dropped_bad_record - earlier.dropped_bad_record,
             dropped_error: self.dropped_error - earlier.dropped_error,
             dropped_unsent: self.dropped_unsent - earlier.dropped_unsent,
+            dropped_lost: self.dropped_lost - earlier.dropped_lost,
             dropped_shutdown: self.dropped_shutdown - earlier.dropped_shutdown,
             bytes: self.bytes - earlier.bytes,
         }
@@ -101,6 +107,9 @@ pub struct Writer {
     stats: Stats,
     /// `stats` as of the last `take_counts`.
     counted: Stats,
+    /// Records sent that the subscriber's kernel had not acknowledged at
+    /// the last heartbeat (connect mode).
+    unacked: u64,
     /// `stats` as of the last drop report, and when it was.
     drops_reported: Stats,
     last_drop_report: Option<Instant>,
@@ -123,6 +132,7 @@ impl Writer {
             path: Vec::new(),
             stats: Stats::default(),
             counted: Stats::default(),
+            unacked: 0,
             drops_reported: Stats::default(),
             last_drop_report: None,
             reported_encode_error: false,
@@ -365,8 +375,22 @@ impl Writer {
         if let State::Active(active) = &mut self.state {
             active.publisher.refresh();
             Self::report_publisher(&mut active.publisher, report);
+            let acks = active.publisher.poll_acks();
+            self.unacked = acks.unacked;
+            let lost = self.uncount_sent(acks.lost);
+            self.stats.dropped_lost += lost;
         }
         self.report_drops(report);
+    }
+
+    /// Counts up to `n` records counted as sent as dropped instead: at
+    /// most those not yet given to Zeek's counters as sent (which only
+    /// grow). Returns how many.
+    fn uncount_sent(&mut self, n: u64) -> u64 {
+        let n = n.min(self.stats.sent.saturating_sub(self.counted.sent));
+        self.stats.sent -= n;
+        self.stats.dropped += n;
+        n
     }
 
     /// What the publisher has to say (rejected clients, failed
@@ -403,15 +427,13 @@ impl Writer {
         let stop = &self.stop;
         let grace = active.publisher.linger();
         let writer_id = active.publisher.writer_id();
-        // At most what counts as sent: libzmq may also hold a record
-        // counted as dropped (see `Channel::send_seq`).
-        let unsent = active
-            .publisher
-            .close_until(&|| stop.past_deadline(grace))
-            .queued
-            .min(self.stats.sent);
-        self.stats.sent -= unsent;
-        self.stats.dropped += unsent;
+        let unsent = active.publisher.close_until(&|| stop.past_deadline(grace));
+        self.unacked = 0;
+        let lost = self.uncount_sent(unsent.lost);
+        self.stats.dropped_lost += lost;
+        // (At most what counts as sent: libzmq may also hold a record
+        // counted as dropped, see `Channel::send_seq`.)
+        let unsent = self.uncount_sent(unsent.queued + unsent.unacknowledged);
         self.stats.dropped_unsent += unsent;
         let s = self.stats;
         if s.dropped > 0 {
@@ -424,17 +446,22 @@ impl Writer {
     }
 
     /// Counter increments since the previous call (for Zeek's telemetry).
-    /// Records libzmq still holds count as sent only once it gives them
-    /// back, so that a record discarded at `finish` is counted once, as
-    /// dropped: the counters only grow, and sent + dropped = written once
-    /// the writer finished.
+    /// Records libzmq still holds, or the subscriber's kernel had not
+    /// acknowledged at the last heartbeat, count as sent only once they
+    /// are given back and acknowledged, so that a record dropped at
+    /// `finish` or with its connection is counted once, as dropped: the
+    /// counters only grow, and sent + dropped = written once the writer
+    /// finished.
     pub fn take_counts(&mut self) -> Stats {
         let mut now = self.stats;
         if let State::Active(active) = &self.state {
-            now.sent = now
-                .sent
-                .saturating_sub(active.publisher.in_flight(Reach::All));
+            let held = active.publisher.in_flight(Reach::All) + self.unacked;
+            now.sent = now.sent.saturating_sub(held);
         }
+        // An estimate of what is unacknowledged can shrink and grow again
+        // (a heartbeat's bytes, libzmq's batch reaching the kernel): what
+        // was counted as sent stays so (and `uncount_sent` leaves it).
+        now.sent = now.sent.max(self.counted.sent);
         let earlier = std::mem::replace(&mut self.counted, now);
         now.since(&earlier)
     }

@@ -41,6 +41,13 @@ pub fn warning(
             new.dropped_shutdown
         ));
     }
+    if new.dropped_lost > 0 {
+        causes.push(format!(
+            "{} lost with the connection (written to a connection that ended before the \
+             subscriber's kernel acknowledged them)",
+            new.dropped_lost
+        ));
+    }
     if new.dropped_bad_record > 0 {
         causes.push(format!("{} unencodable", new.dropped_bad_record));
     }
@@ -101,8 +108,8 @@ fn interval(d: Duration) -> String {
 pub fn totals(s: &Stats) -> String {
     format!(
         "published {} of {}, dropped {} ({} with no subscriber, {} with a slow subscriber, \
-         {} unsent when the linger time ran out, {} at shutdown, {} unencodable, \
-         {} on socket errors)",
+         {} unsent when the linger time ran out, {} at shutdown, {} lost with the connection, \
+         {} unencodable, {} on socket errors)",
         s.sent,
         count(s.written, "record"),
         s.dropped,
@@ -110,6 +117,7 @@ pub fn totals(s: &Stats) -> String {
         s.dropped_full,
         s.dropped_unsent,
         s.dropped_shutdown,
+        s.dropped_lost,
         s.dropped_bad_record,
         s.dropped_error
     )

@@ -26,6 +26,7 @@ REASONS = {
     "with a slow subscriber": "slow subscriber",
     "unsent when the linger time ran out": "unsent at linger",
     "at shutdown": "at shutdown",
+    "lost with the connection": "lost with connection",
     "unencodable": "unencodable",
     "on socket errors": "socket errors",
 }

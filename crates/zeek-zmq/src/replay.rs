@@ -552,10 +552,12 @@ impl Replay<'_> {
         eprintln!("{line}");
     }
 
-    /// Waits (at most `--linger`) for what is still queued; reports.
+    /// Waits (at most `--linger`) for what is still queued, or (connecting)
+    /// not acknowledged by the subscriber's kernel; reports.
     fn finish(mut self) -> Counts {
         self.progress.clear();
-        let unsent = self.publisher.close().queued;
+        let u = self.publisher.close();
+        let unsent = (u.queued + u.unacknowledged + u.lost).min(self.counts.sent);
         self.counts.sent -= unsent;
         self.counts.unsent = unsent;
         eprintln!("{}", self.counts.summary(self.start.elapsed()));
