@@ -79,6 +79,21 @@ pub fn push_json_with_path(out: &mut Vec<u8>, path: &[u8], json: &[u8]) {
     out.extend_from_slice(fields);
 }
 
+/// The inverse of [`push_json_with_path`] for a path without escapes:
+/// splits `{"_path":"<path>",<fields>}` into the path and `<fields>}` (a
+/// record without fields gives `}`). `None` if the frame does not start
+/// with such a `_path` key.
+pub fn split_json_with_path(frame: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = frame.strip_prefix(b"{\"_path\":\"")?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    let (path, after) = (&rest[..end], &rest[end..]);
+    match after.strip_prefix(b"\",") {
+        Some(fields) => Some((path, fields)),
+        None if after == b"\"}" => Some((path, b"}")),
+        None => None,
+    }
+}
+
 /// Encodes records of one schema.
 pub struct Encoder {
     /// `,"name":` for every field (escaped once, here), back to back, then
@@ -345,5 +360,24 @@ mod tests {
         push_json_with_path(&mut out, b"x", b"{}");
         push_json_with_path(&mut out, b"y", br#"{"a":1}"#);
         assert_eq!(out, br#"{"_path":"x"}{"_path":"y","a":1}"#.to_vec());
+    }
+
+    #[test]
+    fn a_frame_splits_into_its_path_and_fields() {
+        let split = split_json_with_path;
+        assert_eq!(
+            split(br#"{"_path":"conn","a":1}"#),
+            Some((&b"conn"[..], &br#""a":1}"#[..]))
+        );
+        assert_eq!(split(br#"{"_path":"x"}"#), Some((&b"x"[..], &b"}"[..])));
+        for not in [
+            &br#"{"a":1,"_path":"conn"}"#[..],
+            br#"{"_path":"we"ird","a":1}"#,
+            br#"{"_path":"conn""#,
+            br#"{"_path":"conn"]"#,
+            b"",
+        ] {
+            assert_eq!(split(not), None, "{}", String::from_utf8_lossy(not));
+        }
     }
 }

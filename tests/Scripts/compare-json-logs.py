@@ -12,7 +12,9 @@ exactly one frame, {"_path":"<path>",...}: its path is read from there, and
 it must equal the log's line with "_path":"<path>" inserted after the "{".
 RECEIVED may then also be a directory of files a log shipper wrote, one
 frame per line, in <path>.log (e.g. rsyslog, Scripts/check-trace-rsyslog):
-each line must be in the file of its path.
+each line must be in the file of its path. Without --json-with-path such a
+directory holds frame 2 of each message, one per line, in the file named
+after its frame 1 (Scripts/logstash-style-sub.py).
 
 Which paths are compared:
   default          every path received and every JSON *.log file in logdir:
@@ -62,8 +64,9 @@ def with_path(path, line):
     return key + (b"}" if line == b"{}" else b"," + line[1:])
 
 
-def read_shipped(dirname):
-    """The frames in DIR/<path>.log, one per line: as read_received."""
+def read_shipped(dirname, json_with_path):
+    """The frames in DIR/<path>.log, one per line: as read_received (with
+    the file's path as frame 1 unless json_with_path)."""
     messages, errors = [], []
     for fname in sorted(glob.glob(os.path.join(dirname, "*"))):
         with open(fname, "rb") as f:
@@ -72,6 +75,12 @@ def read_shipped(dirname):
             errors.append(f"{fname}: last line has no newline")
         file_path = os.path.basename(fname)[:-4] if fname.endswith(".log") else None
         for n, frame in enumerate(data.split(b"\n")[:-1], 1):
+            if not json_with_path:
+                if file_path is None:
+                    errors.append(f"{fname}:{n}: not a <path>.log file: {show(frame)}")
+                else:
+                    messages.append([file_path.encode("utf-8", "surrogateescape"), frame])
+                continue
             m = PATH_KEY.match(frame)
             if m is not None and json.loads(m.group(1)) != file_path:
                 errors.append(f"{fname}:{n}: a record of another path: {show(frame)}")
@@ -83,7 +92,7 @@ def read_received(fname, json_with_path=False):
     per_path = OrderedDict()
     errors = []
     if os.path.isdir(fname):
-        messages, errors = read_shipped(fname)
+        messages, errors = read_shipped(fname, json_with_path)
     else:
         with open(fname, encoding="utf-8") as f:
             messages = [[s.encode("utf-8", "surrogateescape") for s in json.loads(line)["frames"]]

@@ -5,12 +5,15 @@
 //!   `{` a JSON record. gzip is recognized by its magic bytes (so `.gz` is
 //!   optional, and `conn.log` may be compressed).
 //! - JSON lines are passed on as they are, after checking that each is one
-//!   JSON object.
+//!   JSON object; a line that starts with a `_path` key (a one-frame
+//!   message, as `zeek-zmq sub` prints it) gives its path and is passed on
+//!   without that key.
 //! - TSV records are parsed with [`crate::tsv`] and encoded with the
 //!   writer's own [`Encoder`], so each comes out as Zeek's JSON for the
 //!   values the TSV holds.
-//! - The path is the one given, else the TSV's `#path`, else the file name
-//!   up to its first dot (`conn.json.log.gz` -> `conn`).
+//! - The path is the one given, else the TSV's `#path` or the line's
+//!   `_path`, else the file name up to its first dot (`conn.json.log.gz` ->
+//!   `conn`).
 
 use crate::tsv::{Line, TsvParser, TsvRecord};
 use flate2::bufread::MultiGzDecoder;
@@ -19,7 +22,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use zeek_zeromq_writer::encoder::{Encoder, JsonOptions};
+use zeek_zeromq_writer::encoder::{split_json_with_path, Encoder, JsonOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -239,6 +242,20 @@ impl LogFile {
                 reason: format!("not JSON: {e}"),
             };
         }
+        if let Some((path, fields)) = split_json_with_path(line) {
+            // A line as a one-frame message holds it (`zeek-zmq sub`'s
+            // stdout, json-streaming-logs): the record without `_path`.
+            self.out.clear();
+            self.out.push(b'{');
+            self.out.extend_from_slice(fields);
+            self.path.clear();
+            self.path.extend_from_slice(path);
+            let path = self.path_override.as_deref().unwrap_or(&self.path);
+            return Item::Record {
+                path,
+                json: &self.out,
+            };
+        }
         let path = self
             .path_override
             .as_deref()
@@ -348,6 +365,24 @@ mod tests {
             assert!(matches!(f.next_item().unwrap(), Item::End));
             assert_eq!(f.progress(), 1.0);
         }
+    }
+
+    #[test]
+    fn json_path_from_a_leading_path_key() {
+        let file = tmp("mixed.json.log");
+        let text = "{\"_path\":\"conn\",\"n\":1}\n{\"_path\":\"x\"}\n{\"n\":2,\"_path\":\"y\"}\n";
+        std::fs::write(&file, text).unwrap();
+        let mut f = LogFile::open(&file, None, JsonOptions::default()).unwrap();
+        assert_eq!(
+            records(&mut f),
+            [
+                Ok(("conn".into(), "{\"n\":1}".into())),
+                Ok(("x".into(), "{}".into())),
+                Ok(("mixed".into(), "{\"n\":2,\"_path\":\"y\"}".into())),
+            ]
+        );
+        let mut f = LogFile::open(&file, Some("other"), JsonOptions::default()).unwrap();
+        assert_eq!(records(&mut f)[0], Ok(("other".into(), "{\"n\":1}".into())));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 use zeek_zeromq_writer::curve::{self, Security, ZapHandler};
-use zeek_zeromq_writer::encoder::{path_key, push_json_with_path};
+use zeek_zeromq_writer::encoder::{path_key, push_json_with_path, split_json_with_path};
 use zeek_zeromq_writer::endpoint;
 use zeek_zeromq_writer::monitor::{HandshakeMonitor, Role};
 use zeek_zeromq_writer::report::count;
@@ -109,18 +109,9 @@ impl Receiver {
     /// received. `false` if it does not start with a plain path. `seq`:
     /// its sequence number, if it had one (a second frame).
     fn one_frame(&mut self, frame: &[u8], seq: Option<(u64, u64)>) -> io::Result<bool> {
-        let Some(rest) = frame.strip_prefix(b"{\"_path\":\"") else {
-            return Ok(false);
-        };
-        let Some(end) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
-            return Ok(false);
-        };
-        let (path, after) = (&rest[..end], &rest[end..]);
         // The fields after the path, and the closing brace.
-        let fields: &[u8] = match after.strip_prefix(b"\",") {
-            Some(fields) => fields,
-            None if after == b"\"}" => b"}",
-            None => return Ok(false),
+        let Some((path, fields)) = split_json_with_path(frame) else {
+            return Ok(false);
         };
         let mut record = std::mem::take(&mut self.record);
         record.clear();

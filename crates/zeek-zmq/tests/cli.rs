@@ -1093,4 +1093,30 @@ fn one_frame_messages_from_replay_to_sub() {
         .chain([r#"{"_path":"x"}"#.into(), r#"{"_path":"x","a":1}"#.into()])
         .collect();
     assert_eq!(fin.stdout, want);
+
+    // What sub printed replays as it was published, in either format: the
+    // path from each line's "_path", the record without it.
+    let printed = tmp.join("printed.json.log");
+    fs::write(&printed, want.join("\n") + "\n").unwrap();
+    for format in ["path-and-json", "json-with-path"] {
+        let out = tmp.join(&format!("again-{format}"));
+        let ep = tmp.ipc(&format!("again-{format}"));
+        let sub = Proc::sub(&["-e", &ep, "--dir", s(&out)]);
+        replay(&ep, &["--format", format], &[&printed]);
+        wait_until(10, "every record again", || {
+            lines_of(&out.join("conn.log")) == 300 && lines_of(&out.join("x.log")) == 2
+        });
+        sub.terminate().assert_success();
+        assert_eq!(file_names(&out), ["conn.log", "x.log"], "{format}");
+        assert_eq!(
+            fs::read(out.join("conn.log")).unwrap(),
+            fs::read(&conn).unwrap(),
+            "{format}"
+        );
+        assert_eq!(
+            fs::read(out.join("x.log")).unwrap(),
+            fs::read(&empty).unwrap(),
+            "{format}"
+        );
+    }
 }
