@@ -176,16 +176,19 @@ impl HandshakeMonitor {
             .socket(zmq::PAIR)
             .map_err(|e| format!("cannot create the monitor socket: {e}"))?;
         HandshakeMonitor::with_pair(pair, socket, role, repeat_every)
+            .map_err(|e| format!("cannot monitor the socket: {e}"))
     }
 
     /// [`HandshakeMonitor::start`] with the monitor's PAIR socket made
-    /// elsewhere, in `socket`'s context.
+    /// elsewhere, in `socket`'s context. libzmq makes one more socket there
+    /// (the monitor's other end): an error may be that the context is full
+    /// (`EMFILE`).
     pub fn with_pair(
         pair: zmq::Socket,
         socket: &zmq::Socket,
         role: Role,
         repeat_every: Duration,
-    ) -> Result<HandshakeMonitor, String> {
+    ) -> zmq::Result<HandshakeMonitor> {
         static N: AtomicU64 = AtomicU64::new(0);
         let endpoint = format!(
             "inproc://zeromq-writer-monitor-{}",
@@ -194,8 +197,7 @@ impl HandshakeMonitor {
         socket
             .monitor(&endpoint, HANDSHAKE_FAILURES as i32)
             .and_then(|()| pair.set_linger(0))
-            .and_then(|()| pair.connect(&endpoint))
-            .map_err(|e| format!("cannot monitor the socket: {e}"))?;
+            .and_then(|()| pair.connect(&endpoint))?;
         Ok(HandshakeMonitor {
             pair,
             role,
