@@ -257,6 +257,16 @@ impl HandshakeMonitor {
         if matches!(failure.cause, Cause::Closed(_)) && self.seen.iter().any(known_cause) {
             return;
         }
+        // Likewise when the closing came first (either end may find the
+        // mismatch first, and libzmq retries after a closed connection):
+        // the cause says it, if it arrives before the closing was said.
+        if !matches!(failure.cause, Cause::Closed(_)) {
+            self.seen.retain(|s| {
+                s.said.is_some()
+                    || s.failure.endpoint != failure.endpoint
+                    || !matches!(s.failure.cause, Cause::Closed(_))
+            });
+        }
         self.last = Some(failure.clone());
         let known = self.seen.iter().position(|s| s.failure == failure);
         match known.or_else(|| (self.seen.len() >= MAX_KINDS).then_some(MAX_KINDS - 1)) {
@@ -379,6 +389,46 @@ mod tests {
         assert!(describe(&closed, &curve_client).ends_with(
             "it does not use CURVE, or the server key this end was given is not the subscriber's"
         ));
+    }
+
+    #[test]
+    fn a_cause_found_after_a_closed_connection_is_said_instead() {
+        let ctx = zmq::Context::new();
+        let socket = ctx.socket(zmq::XPUB).unwrap();
+        let curve_client = Role {
+            peer: "subscriber",
+            curve: true,
+            bind: false,
+            zap_reports_refusals: false,
+        };
+        let mut m =
+            HandshakeMonitor::start(&ctx, &socket, curve_client, Duration::from_secs(60)).unwrap();
+        let at = |endpoint: &str, cause| Failure {
+            endpoint: endpoint.into(),
+            cause,
+        };
+        // The plain-text subscriber closed the first connection before this
+        // end found the mismatch; the second attempt found it. Another
+        // endpoint's closed connection stays.
+        m.note(at("tcp://a:1", Cause::Closed(104)));
+        m.note(at("tcp://b:2", Cause::Closed(104)));
+        m.note(at("tcp://a:1", Cause::MechanismMismatch));
+        m.note(at("tcp://a:1", Cause::Closed(104)));
+        let now = Instant::now();
+        let said = m.take_reports(now);
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].starts_with("cannot talk to the subscriber at tcp://b:2: it closed"));
+        assert_eq!(
+            said[1],
+            "cannot talk to the subscriber at tcp://a:1: it does not use CURVE (it sends \
+             plain text), and this end does"
+        );
+        // A closed connection said already is not unsaid by a later cause:
+        // the cause is said too.
+        m.note(at("tcp://b:2", Cause::Cryptographic));
+        let said = m.take_reports(now);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("the CURVE keys do not match"), "{said:?}");
     }
 
     /// A SUB socket in `ctx`, a CURVE server with `curve` (its secret key)
