@@ -219,16 +219,19 @@ impl HandshakeMonitor {
             .socket(zmq::PAIR)
             .map_err(|e| format!("cannot create the monitor socket: {e}"))?;
         HandshakeMonitor::with_pair(pair, socket, role, repeat_every)
+            .map_err(|e| format!("cannot monitor the socket: {e}"))
     }
 
     /// [`HandshakeMonitor::start`] with the monitor's PAIR socket made
-    /// elsewhere, in `socket`'s context.
+    /// elsewhere, in `socket`'s context. libzmq makes one more socket there
+    /// (the monitor's other end): an error may be that the context is full
+    /// (`EMFILE`).
     pub fn with_pair(
         pair: zmq::Socket,
         socket: &zmq::Socket,
         role: Role,
         repeat_every: Duration,
-    ) -> Result<HandshakeMonitor, String> {
+    ) -> zmq::Result<HandshakeMonitor> {
         HandshakeMonitor::watching(pair, socket, role, repeat_every, false)
     }
 
@@ -240,7 +243,7 @@ impl HandshakeMonitor {
         role: Role,
         repeat_every: Duration,
         connections: bool,
-    ) -> Result<HandshakeMonitor, String> {
+    ) -> zmq::Result<HandshakeMonitor> {
         static N: AtomicU64 = AtomicU64::new(0);
         let endpoint = format!(
             "inproc://zeromq-writer-monitor-{}",
@@ -252,8 +255,7 @@ impl HandshakeMonitor {
             .and_then(|()| pair.set_linger(0))
             .and_then(|()| pair.set_rcvhwm(0))
             .and_then(|()| pair.set_sndhwm(0))
-            .and_then(|()| pair.connect(&endpoint))
-            .map_err(|e| format!("cannot monitor the socket: {e}"))?;
+            .and_then(|()| pair.connect(&endpoint))?;
         Ok(HandshakeMonitor {
             pair,
             role,
@@ -333,6 +335,16 @@ impl HandshakeMonitor {
         };
         if matches!(failure.cause, Cause::Closed(_)) && self.seen.iter().any(known_cause) {
             return;
+        }
+        // Likewise when the closing came first (either end may find the
+        // mismatch first, and libzmq retries after a closed connection):
+        // the cause says it, if it arrives before the closing was said.
+        if !matches!(failure.cause, Cause::Closed(_)) {
+            self.seen.retain(|s| {
+                s.said.is_some()
+                    || s.failure.endpoint != failure.endpoint
+                    || !matches!(s.failure.cause, Cause::Closed(_))
+            });
         }
         self.last = Some(failure.clone());
         let known = self.seen.iter().position(|s| s.failure == failure);
@@ -463,6 +475,46 @@ mod tests {
         assert!(describe(&closed, &curve_client).ends_with(
             "it does not use CURVE, or the server key this end was given is not the subscriber's"
         ));
+    }
+
+    #[test]
+    fn a_cause_found_after_a_closed_connection_is_said_instead() {
+        let ctx = zmq::Context::new();
+        let socket = ctx.socket(zmq::XPUB).unwrap();
+        let curve_client = Role {
+            peer: "subscriber",
+            curve: true,
+            bind: false,
+            zap_reports_refusals: false,
+        };
+        let mut m =
+            HandshakeMonitor::start(&ctx, &socket, curve_client, Duration::from_secs(60)).unwrap();
+        let at = |endpoint: &str, cause| Failure {
+            endpoint: endpoint.into(),
+            cause,
+        };
+        // The plain-text subscriber closed the first connection before this
+        // end found the mismatch; the second attempt found it. Another
+        // endpoint's closed connection stays.
+        m.note(at("tcp://a:1", Cause::Closed(104)));
+        m.note(at("tcp://b:2", Cause::Closed(104)));
+        m.note(at("tcp://a:1", Cause::MechanismMismatch));
+        m.note(at("tcp://a:1", Cause::Closed(104)));
+        let now = Instant::now();
+        let said = m.take_reports(now);
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].starts_with("cannot talk to the subscriber at tcp://b:2: it closed"));
+        assert_eq!(
+            said[1],
+            "cannot talk to the subscriber at tcp://a:1: it does not use CURVE (it sends \
+             plain text), and this end does"
+        );
+        // A closed connection said already is not unsaid by a later cause:
+        // the cause is said too.
+        m.note(at("tcp://b:2", Cause::Cryptographic));
+        let said = m.take_reports(now);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("the CURVE keys do not match"), "{said:?}");
     }
 
     /// A SUB socket in `ctx`, a CURVE server with `curve` (its secret key)

@@ -312,13 +312,16 @@ fn connected(opts: &Options, security: &Security) -> Result<(Channel, HandshakeM
         zap_reports_refusals: false,
     };
     let pair = ctx.socket(context::Kind::Pair).map_err(|e| e.to_string())?;
+    // libzmq makes the monitor's other end in the context too: when that
+    // is the socket too many, the same message says so.
     let monitor = HandshakeMonitor::watching(
         pair,
         channel.socket(),
         role,
         opts.drop_report_interval,
         true,
-    )?;
+    )
+    .map_err(|e| ctx.cannot_create(e).to_string())?;
     endpoint::attach(channel.socket(), &opts.endpoint, false)?;
     Ok((channel, monitor))
 }
